@@ -1,0 +1,88 @@
+"""Trim the generated project to the chosen options and give it its own .env.
+
+Cookiecutter renders this file with Jinja and runs it inside the new project.
+Every step is safe to repeat: re-generating over an existing project (--replay,
+--overwrite-if-exists, cruft update) keeps its .env and skips paths already gone.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+from pathlib import Path
+
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+
+# (option, value) -> paths, relative to the project root, that this answer makes
+# unnecessary. Paths may name answers as {package_name}. Entries for options the
+# template does not offer are never applied.
+UNNEEDED_PATHS = {
+    ("task_queue", "background"): ["{package_name}/worker.py"],
+    ("docker", "no"): ["Dockerfile", ".dockerignore", "compose.yaml"],
+    ("ci", "no"): [".github"],
+}
+
+SECRET_KEY_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)
+
+
+def remove_unneeded_paths(root, answers, manifest=UNNEEDED_PATHS):
+    """Delete what the answers do not need; return the paths actually removed."""
+    removed = []
+    for (option, value), paths in manifest.items():
+        if option not in answers or answers[option] != value:
+            continue
+        for relative in paths:
+            path = Path(root) / relative.format(**answers)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.exists() or path.is_symlink():
+                path.unlink()
+            else:
+                continue
+            removed.append(path)
+    return removed
+
+
+def write_env_file(root):
+    """Create .env from .env.example with a fresh SECRET_KEY, unless .env exists."""
+    env_file, example = Path(root) / ".env", Path(root) / ".env.example"
+    if env_file.exists() or not example.exists():
+        return False
+    secret_line = f"SECRET_KEY={secrets.token_urlsafe(48)}"
+    text, count = SECRET_KEY_LINE.subn(lambda _: secret_line, example.read_text())
+    if not count:
+        text = f"{text.rstrip()}\n{secret_line}\n"
+    env_file.write_text(text)
+    env_file.chmod(0o600)
+    return True
+
+
+def project_location(root, answers):
+    """How the user reaches the project from the directory cookiecutter ran in."""
+    launched_from = os.environ.get("PWD")
+    output_dir = answers.get("_output_dir")
+    if launched_from and output_dir and Path(launched_from) == Path(output_dir):
+        return Path(root).name
+    return str(root)
+
+
+def print_next_steps(root, answers):
+    print(
+        f"\nCreated {answers.get('project_name', Path(root).name)}. Next:\n"
+        f"  cd {project_location(root, answers)} && make install migrate seed dev"
+        "   # http://127.0.0.1:8000, docs at /docs\n"
+        "  make test\n"
+    )
+
+
+def main():
+    answers = json.loads(ANSWERS_JSON)
+    root = Path.cwd()
+    remove_unneeded_paths(root, answers)
+    write_env_file(root)
+    print_next_steps(root, answers)
+
+
+if __name__ == "__main__":
+    main()
