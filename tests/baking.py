@@ -1,0 +1,94 @@
+"""Bake the template and drive the baked project's Makefile."""
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+
+# Variables a developer's shell may carry that would leak into the baked project.
+ISOLATED_VARIABLES = (
+    "VIRTUAL_ENV",
+    "PYTHONPATH",
+    "DATABASE_URL",
+    "TEST_DATABASE_URL",
+    "ENVIRONMENT",
+    "SECRET_KEY",
+    "SENTRY_DSN",
+    "MAKEFLAGS",
+    "MFLAGS",
+    "MAKELEVEL",
+)
+
+
+@dataclass(frozen=True)
+class BakedProject:
+    root: Path
+    answers: dict
+    files: tuple
+
+    @property
+    def package(self) -> str:
+        return self.answers["package_name"]
+
+    def bin(self, name: str) -> Path:
+        return self.root / ".venv" / "bin" / name
+
+
+def write_cookiecutter_config(directory: Path) -> Path:
+    """A user config that keeps replay files and clones out of the home directory."""
+    config = directory / "cookiecutter-config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {json.dumps(str(directory / 'cookiecutters'))}\n"
+        f"replay_dir: {json.dumps(str(directory / 'replay'))}\n"
+    )
+    return config
+
+
+def bake(
+    output_dir: Path, config_file: Path, *, overwrite: bool = False, **options
+) -> Path:
+    """Generate a project with the template's defaults overridden by `options`."""
+    project = cookiecutter(
+        str(TEMPLATE_DIR),
+        no_input=True,
+        extra_context=options,
+        output_dir=str(output_dir),
+        config_file=str(config_file),
+        overwrite_if_exists=overwrite,
+    )
+    return Path(project)
+
+
+def replayed_answers(config_file: Path) -> dict:
+    """The answers of the last bake made with this config, as cookiecutter stored them."""
+    replay_dir = config_file.parent / "replay"
+    (replay_file,) = replay_dir.glob("*.json")
+    return json.loads(replay_file.read_text())["cookiecutter"]
+
+
+def command_env(tools_bin: Path, **variables: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES}
+    env["PATH"] = os.pathsep.join([str(tools_bin), env.get("PATH", "")])
+    env.setdefault("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv"))
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.update(variables)
+    return env
+
+
+def run_make(project: Path, *targets: str, env: dict, timeout: float = 900):
+    """Run make in the baked project; stdout and stderr come back interleaved."""
+    return subprocess.run(
+        ["make", "--no-print-directory", *targets],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -1,0 +1,154 @@
+"""Fixtures for the template's tests.
+
+Each option set is baked and installed once per run, even under pytest-xdist: the
+first worker to need it does the work under a file lock in a directory all workers
+share and leaves a record the others read. `--dist loadgroup` keeps each option
+set's tests on one worker, so the other worker bakes the next set meanwhile.
+"""
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import CookiecutterException
+from filelock import FileLock
+from jinja2 import TemplateError
+from uv import find_uv_bin
+
+from tests import databases
+from tests.baking import (
+    BakedProject,
+    bake,
+    command_env,
+    replayed_answers,
+    run_make,
+    write_cookiecutter_config,
+)
+from tests.option_sets import OPTION_SETS
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "option_set" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "option_set",
+            [
+                pytest.param(name, id=name, marks=pytest.mark.xdist_group(name))
+                for name in OPTION_SETS
+            ],
+            scope="session",
+        )
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A cookiecutter config for one test, so replay files stay out of the home directory."""
+    return write_cookiecutter_config(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A directory every xdist worker of this run sees."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session")
+def tools_bin(shared_dir: Path) -> Path:
+    """A directory holding only uv, put first on PATH so baked Makefiles install with it."""
+    directory = shared_dir / "tools-bin"
+    with FileLock(f"{directory}.lock"):
+        if not (directory / "uv").exists():
+            directory.mkdir(exist_ok=True)
+            (directory / "uv").symlink_to(find_uv_bin())
+    return directory
+
+
+def _once_per_run(record: Path, produce) -> dict:
+    """Run `produce` in the first worker that asks; everyone gets its JSON record."""
+    record.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{record}.lock"):
+        if not record.exists():
+            record.write_text(json.dumps(produce()))
+    data = json.loads(record.read_text())
+    if data.get("failure"):
+        pytest.fail(data["failure"], pytrace=False)
+    return data
+
+
+@pytest.fixture(scope="session")
+def baked_project(option_set: str, shared_dir: Path) -> BakedProject:
+    workdir = shared_dir / "bakes" / option_set
+
+    def bake_option_set() -> dict:
+        config = write_cookiecutter_config(workdir)
+        try:
+            root = bake(workdir / "output", config, **OPTION_SETS[option_set])
+        except (CookiecutterException, TemplateError, OSError) as error:
+            return {"failure": f"baking {option_set!r} failed: {error!r}"}
+        files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        return {"root": str(root), "answers": replayed_answers(config), "files": files}
+
+    data = _once_per_run(workdir / "baked.json", bake_option_set)
+    return BakedProject(Path(data["root"]), data["answers"], tuple(data["files"]))
+
+
+@pytest.fixture(scope="session")
+def installed_project(baked_project: BakedProject, tools_bin: Path) -> BakedProject:
+    """The baked project after its own `make install`."""
+
+    def install() -> dict:
+        result = run_make(baked_project.root, "install", env=command_env(tools_bin))
+        if result.returncode != 0:
+            return {"failure": f"make install failed:\n{result.stdout}"}
+        return {}
+
+    _once_per_run(baked_project.root.parent / "installed.json", install)
+    return baked_project
+
+
+def _require_postgres() -> None:
+    reason = databases.unreachable_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(
+            f"PostgreSQL must answer at 127.0.0.1:5432 in CI: {reason}", pytrace=False
+        )
+    pytest.skip(f"PostgreSQL is unreachable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def database_env(
+    baked_project: BakedProject, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict]:
+    """DATABASE_URL (and for PostgreSQL TEST_DATABASE_URL) naming fresh, empty databases."""
+    if baked_project.answers["database"] != "postgresql":
+        path = tmp_path_factory.mktemp("sqlite") / "app.db"
+        yield {"DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+        return
+    _require_postgres()
+    names = [
+        databases.unique_name(f"{baked_project.package}_{use}")
+        for use in ("app", "test")
+    ]
+    try:
+        app_url, test_url = (databases.create(name) for name in names)
+        yield {"DATABASE_URL": app_url, "TEST_DATABASE_URL": test_url}
+    finally:
+        for name in names:
+            databases.drop(name)
+
+
+@pytest.fixture(scope="session")
+def seeded_env(
+    installed_project: BakedProject, database_env: dict, tools_bin: Path
+) -> dict:
+    """Environment for commands against a database that `make migrate seed` has filled."""
+    env = command_env(tools_bin, **database_env)
+    for target in ("migrate", "seed"):
+        result = run_make(installed_project.root, target, env=env)
+        if result.returncode != 0:
+            pytest.fail(f"make {target} failed:\n{result.stdout}", pytrace=False)
+    return env
