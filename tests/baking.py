@@ -3,9 +3,10 @@
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
@@ -28,8 +29,8 @@ ISOLATED_VARIABLES = (
 @dataclass(frozen=True)
 class BakedProject:
     root: Path
-    answers: dict
-    files: tuple
+    answers: dict = field(repr=False)
+    files: tuple = field(repr=False)
 
     @property
     def package(self) -> str:
@@ -92,3 +93,13 @@ def run_make(project: Path, *targets: str, env: dict, timeout: float = 900):
         timeout=timeout,
         check=False,
     )
+
+
+def make_must_succeed(project: Path, *targets: str, env: dict) -> None:
+    """Run make and fail the test with its whole output if it does not succeed."""
+    result = run_make(project, *targets, env=env)
+    if result.returncode != 0:
+        command = " ".join(["make", *targets])
+        pytest.fail(
+            f"{command} exited {result.returncode}:\n{result.stdout}", pytrace=False
+        )

@@ -22,6 +22,7 @@ from tests.baking import (
     BakedProject,
     bake,
     command_env,
+    make_must_succeed,
     replayed_answers,
     run_make,
     write_cookiecutter_config,
@@ -147,8 +148,6 @@ def seeded_env(
 ) -> dict:
     """Environment for commands against a database that `make migrate seed` has filled."""
     env = command_env(tools_bin, **database_env)
-    for target in ("migrate", "seed"):
-        result = run_make(installed_project.root, target, env=env)
-        if result.returncode != 0:
-            pytest.fail(f"make {target} failed:\n{result.stdout}", pytrace=False)
+    make_must_succeed(installed_project.root, "migrate", env=env)
+    make_must_succeed(installed_project.root, "seed", env=env)
     return env

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from tests.baking import BakedProject, command_env, run_make
+from tests.baking import BakedProject, command_env, make_must_succeed
 
 TEMPLATE_RESIDUE = re.compile(r"\{\{|\{%|\{#|cookiecutter", re.IGNORECASE)
 
@@ -33,24 +33,19 @@ def test_no_template_syntax_is_left(baked_project: BakedProject) -> None:
 
 
 def test_lint_passes(installed_project: BakedProject, tools_bin: Path) -> None:
-    result = run_make(installed_project.root, "lint", env=command_env(tools_bin))
-    assert result.returncode == 0, f"make lint failed:\n{result.stdout}"
+    make_must_succeed(installed_project.root, "lint", env=command_env(tools_bin))
 
 
 def test_own_test_suite_passes(
     installed_project: BakedProject, database_env: dict, tools_bin: Path
 ) -> None:
     test_env = {k: v for k, v in database_env.items() if k == "TEST_DATABASE_URL"}
-    result = run_make(
+    make_must_succeed(
         installed_project.root, "test", env=command_env(tools_bin, **test_env)
     )
-    assert result.returncode == 0, f"make test failed:\n{result.stdout}"
 
 
 def test_migrate_and_seed_can_run_again(
     installed_project: BakedProject, seeded_env: dict
 ) -> None:
-    result = run_make(installed_project.root, "migrate", "seed", env=seeded_env)
-    assert result.returncode == 0, (
-        f"repeating make migrate seed failed:\n{result.stdout}"
-    )
+    make_must_succeed(installed_project.root, "migrate", "seed", env=seeded_env)

@@ -1,0 +1,43 @@
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint format clean
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := $(VENV)/.installed
+# A directory holding just uv, so the demo's own install finds uv but not this venv's python.
+UV_ONLY := $(VENV)/uv-only
+JOBS ?= 2
+DEMO_DIR := demo
+# The slug --no-input gives, asked from cookiecutter so it follows cookiecutter.json.
+DEFAULT_SLUG = $$($(BIN)/python -c 'from cookiecutter.generate import generate_context; \
+	from cookiecutter.prompt import prompt_for_config; \
+	print(prompt_for_config(generate_context("cookiecutter.json"), no_input=True)["project_slug"])')
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+
+$(TOOLS): requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	mkdir -p $(UV_ONLY) && ln -sf ../bin/uv $(UV_ONLY)/uv
+	touch $@
+
+demo: $(TOOLS) ## Bake the default project into demo/ and serve it on http://127.0.0.1:8000
+	$(BIN)/cookiecutter . --no-input --default-config --overwrite-if-exists --output-dir $(DEMO_DIR)
+	PATH="$(CURDIR)/$(UV_ONLY):$$PATH" $(MAKE) -C "$(DEMO_DIR)/$(DEFAULT_SLUG)" install migrate seed dev
+
+test: $(TOOLS) ## Test the template: hooks, and every option set baked, linted, tested and run
+	$(BIN)/pytest tests -n $(JOBS)
+
+lint: $(TOOLS) ## Check the hooks and tests with ruff
+	$(BIN)/ruff check hooks tests
+	$(BIN)/ruff format --check hooks tests
+
+format: $(TOOLS) ## Fix style and formatting of the hooks and tests
+	$(BIN)/ruff check --fix hooks tests
+	$(BIN)/ruff format hooks tests
+
+clean: ## Remove the tooling venv, the demo project and caches
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache
