@@ -1,0 +1,139 @@
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from jose import jwt
+from sqlalchemy import update
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.users.models import User
+
+from .conftest import PASSWORD, SignUp
+
+
+async def test_register_creates_a_free_user(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "Ada@Example.com", "username": "ada", "password": PASSWORD},
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["email"] == "ada@example.com"
+    assert body["plan"] == "free"
+    assert body["is_active"] is True
+    assert "password" not in str(body)
+
+
+async def test_register_refuses_a_plan_from_the_client(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "eve@example.com", "username": "eve", "password": PASSWORD, "plan": "pro"},
+    )
+
+    assert response.status_code == 422
+
+
+async def test_register_refuses_a_taken_email(client: httpx.AsyncClient, sign_up: SignUp) -> None:
+    user = await sign_up()
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": user["email"], "username": "someone_else", "password": PASSWORD},
+    )
+
+    assert response.status_code == 409
+
+
+async def test_login_and_read_me(client: httpx.AsyncClient, sign_up: SignUp) -> None:
+    user = await sign_up()
+
+    response = await client.get("/api/v1/users/me", headers=user["headers"])
+
+    assert response.status_code == 200
+    assert response.json()["username"] == user["username"]
+
+
+async def test_login_fails_alike_for_unknown_email_and_wrong_password(
+    client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    user = await sign_up()
+
+    wrong_password = await client.post(
+        "/api/v1/auth/login", data={"username": user["email"], "password": "not the password"}
+    )
+    unknown_email = await client.post(
+        "/api/v1/auth/login", data={"username": "nobody@example.com", "password": PASSWORD}
+    )
+
+    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert wrong_password.json() == unknown_email.json()
+    assert wrong_password.headers["WWW-Authenticate"] == "Bearer"
+
+
+def forge(claims: dict[str, Any], key: str, algorithm: str = "HS256") -> str:
+    now = datetime.now(UTC)
+    return jwt.encode({"iat": now, "exp": now + timedelta(minutes=5), **claims}, key, algorithm)
+
+
+def unsigned(claims: dict[str, Any]) -> str:
+    """A token with `alg: none` and no signature."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    exp = int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'exp': exp, 'iat': exp, **claims})}."
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda key, uid: "not-a-token", id="garbage"),
+        pytest.param(lambda key, uid: forge({"sub": uid}, "another-key"), id="wrong-key"),
+        pytest.param(lambda key, uid: forge({"sub": uid}, key) + "x", id="tampered"),
+        pytest.param(lambda key, uid: unsigned({"sub": uid}), id="alg-none"),
+        pytest.param(lambda key, uid: forge({"sub": uid}, key, "HS512"), id="other-algorithm"),
+        pytest.param(lambda key, uid: forge({}, key), id="no-subject"),
+        pytest.param(lambda key, uid: forge({"sub": "admin"}, key), id="non-numeric-subject"),
+        pytest.param(
+            lambda key, uid: forge(
+                {"sub": uid, "exp": datetime.now(UTC) - timedelta(seconds=1)}, key
+            ),
+            id="expired",
+        ),
+    ],
+)
+async def test_bad_tokens_are_401(
+    client: httpx.AsyncClient, sign_up: SignUp, settings: Settings, make_token: Any
+) -> None:
+    user = await sign_up()
+    token = make_token(settings.secret_key.get_secret_value(), str(user["id"]))
+
+    response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_missing_token_is_401(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/users/me")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_token_of_a_deactivated_user_is_401(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI
+) -> None:
+    user = await sign_up()
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(User).where(User.id == user["id"]).values(is_active=False))
+        await session.commit()
+
+    response = await client.get("/api/v1/users/me", headers=user["headers"])
+
+    assert response.status_code == 401

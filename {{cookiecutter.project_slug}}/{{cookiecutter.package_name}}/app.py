@@ -1,0 +1,94 @@
+"""The application factory and the lifespan that owns engines and clients."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import APIRouter, FastAPI
+
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.auth.dependencies import token_user_id
+from {{ cookiecutter.package_name }}.auth.router import router as auth_router
+from {{ cookiecutter.package_name }}.checkout.payments import (
+    FakePaymentProvider,
+    HttpPaymentProvider,
+    PaymentProvider,
+)
+from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
+from {{ cookiecutter.package_name }}.core.cache import FallbackCache
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
+from {{ cookiecutter.package_name }}.emails.backends import (
+    ConsoleEmailBackend,
+    EmailBackend,
+    SmtpEmailBackend,
+)
+from {{ cookiecutter.package_name }}.emails.router import router as emails_router
+from {{ cookiecutter.package_name }}.health.router import router as health_router
+from {{ cookiecutter.package_name }}.health.setup_check import router as setup_check_router
+from {{ cookiecutter.package_name }}.observability import (
+    SentryContextMiddleware,
+    enable_asyncio_tracking,
+    flush_sentry,
+    unhandled_error_response,
+)
+from {{ cookiecutter.package_name }}.users.router import router as users_router
+
+
+def build_payment_provider(settings: Settings, client: httpx.AsyncClient) -> PaymentProvider:
+    if settings.payment_provider == "http":
+        return HttpPaymentProvider(
+            client, base_url=settings.payment_api_url, timeout=settings.payment_timeout_seconds
+        )
+    return FakePaymentProvider()
+
+
+def build_email_backend(settings: Settings) -> EmailBackend:
+    if settings.email_backend == "smtp":
+        return SmtpEmailBackend(
+            host=settings.smtp_host, port=settings.smtp_port, timeout=settings.smtp_timeout_seconds
+        )
+    return ConsoleEmailBackend()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    enable_asyncio_tracking()
+    engine = create_engine(settings.database_url, echo=settings.database_echo)
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.fallback_cache = FallbackCache()
+    app.state.email_backend = build_email_backend(settings)
+    async with httpx.AsyncClient() as client:
+        app.state.payment_provider = build_payment_provider(settings, client)
+        yield
+    await engine.dispose()
+    flush_sentry()
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title=settings.project_name,
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None,
+        openapi_url=None if settings.is_production else "/openapi.json",
+    )
+    app.state.settings = settings
+    register_error_handlers(app)
+    app.add_exception_handler(Exception, unhandled_error_response)
+    app.add_middleware(
+        SentryContextMiddleware,
+        identify_user=token_user_id(settings.secret_key.get_secret_value()),
+    )
+
+    api = APIRouter(prefix="/api/v1")
+    for router in (auth_router, users_router, checkout_router, emails_router):
+        api.include_router(router)
+    app.include_router(api)
+    app.include_router(health_router)
+    if not settings.is_production:
+        app.include_router(setup_check_router)
+    return app

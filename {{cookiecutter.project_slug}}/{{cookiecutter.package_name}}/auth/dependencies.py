@@ -1,0 +1,51 @@
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
+from {{ cookiecutter.package_name }}.core.errors import UnauthorizedError
+from {{ cookiecutter.package_name }}.core.security import InvalidTokenError, decode_access_token
+from {{ cookiecutter.package_name }}.observability import bind_user
+from {{ cookiecutter.package_name }}.users import service as users_service
+from {{ cookiecutter.package_name }}.users.models import User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+
+
+async def get_current_user(
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User:
+    if token is None:
+        raise UnauthorizedError("Not authenticated")
+    try:
+        user_id = decode_access_token(token, secret_key=settings.secret_key.get_secret_value())
+    except InvalidTokenError:
+        raise UnauthorizedError() from None
+    user = await users_service.get_active(session=session, user_id=user_id)
+    if user is None:
+        raise UnauthorizedError()
+    bind_user(user_id=user.id, username=user.username, email=user.email, plan=user.plan.value)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def token_user_id(secret_key: str) -> Callable[[str], int | None]:
+    """For the Sentry middleware: the user id of a bearer token that verifies, else None."""
+
+    def identify(authorization: str) -> int | None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            return decode_access_token(token, secret_key=secret_key)
+        except InvalidTokenError:
+            return None
+
+    return identify

@@ -1,0 +1,127 @@
+"""Settings, read once from the environment and `.env`, validated at start."""
+
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.observability import SentryOptions
+
+DEVELOPMENT_SECRET_KEY = "change-me"  # noqa: S105 - refused outside development and test
+MIN_PRODUCTION_SECRET_BYTES = 32
+
+Environment = Literal["development", "test", "staging", "production"]
+
+# Tracing costs CPU on the request path; sample everything where traffic is low.
+DEFAULT_TRACES_SAMPLE_RATE: dict[Environment, float] = {
+    "development": 1.0,
+    "test": 0.0,
+    "staging": 0.5,
+    "production": 0.1,
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    project_name: str = "{{ cookiecutter.project_name }}"
+    environment: Environment = "development"
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+    access_token_expire_minutes: int = Field(default=60, gt=0)
+
+{%- if cookiecutter.database == "postgresql" %}
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
+{%- else %}
+    database_url: str = "sqlite+aiosqlite:///./app.db"
+{%- endif %}
+    database_echo: bool = False
+
+    payment_provider: Literal["fake", "http"] = "fake"
+    payment_api_url: str = "http://127.0.0.1:9000"
+    payment_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    email_backend: Literal["console", "smtp"] = "console"
+    email_sender: str = "no-reply@example.com"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, gt=0, lt=65536)
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool | None = None
+
+    sentry_dsn: SecretStr | None = None
+    git_sha: str | None = None
+    sentry_traces_sample_rate: float | None = Field(default=None, ge=0, le=1)
+    sentry_profile_session_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    sentry_send_personal_data: bool = False
+    sentry_debug: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_outside_development(self) -> Self:
+        if self.environment in ("development", "test"):
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == DEVELOPMENT_SECRET_KEY:
+            raise ValueError(f"SECRET_KEY must be set in the {self.environment} environment")
+        if len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+            raise ValueError(
+                f"SECRET_KEY must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
+                f"in the {self.environment} environment"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_json if self.log_json is not None else self.environment != "development"
+
+    @property
+    def release(self) -> str:
+        """Release name Sentry groups events by: version, plus the commit when known."""
+        release = f"{{ cookiecutter.project_slug }}@{__version__}"
+        return f"{release}+{self.git_sha[:12]}" if self.git_sha else release
+
+    @property
+    def traces_sample_rate(self) -> float:
+        if self.sentry_traces_sample_rate is not None:
+            return self.sentry_traces_sample_rate
+        return DEFAULT_TRACES_SAMPLE_RATE[self.environment]
+
+    def sentry_options(self) -> SentryOptions:
+        return SentryOptions(
+            dsn=self.sentry_dsn.get_secret_value() if self.sentry_dsn else None,
+            environment=self.environment,
+            release=self.release,
+            traces_sample_rate=self.traces_sample_rate,
+            profile_session_sample_rate=self.sentry_profile_session_sample_rate,
+            send_personal_data=self.sentry_send_personal_data,
+            private_body_paths=("/api/v1/auth/login", "/api/v1/auth/register"),
+            debug=self.sentry_debug,
+        )
+
+
+class ConfigurationError(SystemExit):
+    """Raised at start when the environment does not describe a valid configuration."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]).upper() or "settings"
+        problems.append(f"  {field}: {item['msg']}")
+    return "Invalid configuration:\n" + "\n".join(problems)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process; exits with a readable message when they are invalid."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise ConfigurationError(describe_validation_error(error)) from None
+

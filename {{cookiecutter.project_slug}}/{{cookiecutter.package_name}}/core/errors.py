@@ -1,0 +1,61 @@
+"""The application's one error type and the handlers that turn errors into JSON."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+
+class AppError(Exception):
+    """An expected failure with a message safe to show to the client."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.headers = headers
+
+
+class NotFoundError(AppError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+
+class ConflictError(AppError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class UnauthorizedError(AppError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+
+    def __init__(self, message: str = "Could not validate credentials") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def error_response(status_code: int, detail: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI description of an error status, for a route's `responses=`."""
+    return {
+        status_code: {
+            "description": detail,
+            "content": {"application/json": {"example": {"detail": detail}}},
+        }
+    }
+
+
+async def handle_app_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, AppError)  # noqa: S101 - registered for AppError only
+    return JSONResponse(
+        {"detail": error.message}, status_code=error.status_code, headers=error.headers
+    )
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, handle_app_error)

@@ -1,0 +1,34 @@
+"""Where emails go: the console in development, an SMTP server otherwise."""
+
+import logging
+from email.message import EmailMessage
+from typing import Protocol
+
+import aiosmtplib
+
+logger = logging.getLogger(__name__)
+
+
+class EmailBackend(Protocol):
+    name: str
+
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class ConsoleEmailBackend:
+    name = "console"
+
+    async def send(self, message: EmailMessage) -> None:
+        logger.info("Email to %s: %s\n%s", message["To"], message["Subject"], message.get_content())
+
+
+class SmtpEmailBackend:
+    name = "smtp"
+
+    def __init__(self, *, host: str, port: int, timeout: float) -> None:
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)

@@ -1,0 +1,48 @@
+"""Rendering and sending emails, in the background of the request that asked for them."""
+
+from email.message import EmailMessage
+
+import sentry_sdk
+
+from {{ cookiecutter.package_name }}.emails.backends import EmailBackend
+from {{ cookiecutter.package_name }}.emails.schemas import EmailRequest
+from {{ cookiecutter.package_name }}.observability import capture_handled
+
+FOOTER = "\n\n--\nSent by {{ cookiecutter.project_name }}. Reply to this email to reach us."
+
+
+def render(*, request: EmailRequest, sender: str, sender_name: str) -> EmailMessage:
+    with sentry_sdk.start_span(op="email.render", name="render email") as span:
+        message = EmailMessage()
+        message["From"] = sender
+        message["To"] = str(request.to)
+        message["Subject"] = request.subject
+        message.set_content(f"{request.body}\n\nFrom {sender_name}.{FOOTER}")
+        span.set_data("body_length", len(request.body))
+        return message
+
+
+def queued(*, request: EmailRequest) -> None:
+    sentry_sdk.add_breadcrumb(
+        category="email", message="Email queued", data={"subject_length": len(request.subject)}
+    )
+
+
+async def send_in_background(*, message: EmailMessage, backend: EmailBackend) -> None:
+    """Send, and report a failure instead of raising: the response has already gone."""
+    with sentry_sdk.start_span(op="email.send", name=f"send email via {backend.name}") as span:
+        span.set_data("backend", backend.name)
+        try:
+            await backend.send(message)
+        except Exception as error:
+            span.set_status("internal_error")
+            capture_handled(
+                error,
+                fingerprint=["email", backend.name, type(error).__name__],
+                message="Email could not be sent",
+                backend=backend.name,
+            )
+            return
+    sentry_sdk.add_breadcrumb(
+        category="email", message="Email sent", data={"backend": backend.name}
+    )

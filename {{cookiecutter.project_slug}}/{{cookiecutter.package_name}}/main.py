@@ -1,0 +1,16 @@
+"""ASGI entry point: `uvicorn {{ cookiecutter.package_name }}.main:app`.
+
+Error tracking starts before the application is imported, so that everything imported after
+it, and every error from then on, is seen.
+"""
+
+from {{ cookiecutter.package_name }}.core.config import get_settings
+from {{ cookiecutter.package_name }}.observability import configure_logging, init_sentry
+
+settings = get_settings()
+init_sentry(settings.sentry_options())
+configure_logging(json_lines=settings.logs_as_json, level=settings.log_level)
+
+from {{ cookiecutter.package_name }}.app import create_app  # noqa: E402 - after Sentry, on purpose
+
+app = create_app(settings)

@@ -1,0 +1,63 @@
+"""Errors: the 500 response that names its event, and captures where the app recovers."""
+
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.utils import event_from_exception
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
+
+
+def capture_unhandled(error: BaseException) -> str | None:
+    """Capture as unhandled, as the integrations would; they skip it later as a duplicate."""
+    client = sentry_sdk.get_client()
+    if not client.is_active():
+        return None
+    event, hint = event_from_exception(
+        error, client_options=client.options, mechanism={"type": "fastapi", "handled": False}
+    )
+    return sentry_sdk.capture_event(event, hint=hint)
+
+
+async def unhandled_error_response(request: Request, error: Exception) -> JSONResponse:
+    """The body of every 500: an `error_id` the user can quote, which is the Sentry event id."""
+    error_id = capture_unhandled(error) or uuid.uuid4().hex
+    request_id = getattr(request.state, "request_id", None)
+    logger.error(
+        "Unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=error,
+        extra={"error_id": error_id, "request_id": request_id},
+    )
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return JSONResponse(
+        {"detail": "Internal server error", "error_id": error_id},
+        status_code=500,
+        headers=headers,
+    )
+
+
+def capture_handled(
+    error: BaseException,
+    *,
+    fingerprint: Sequence[str],
+    message: str,
+    **fields: Any,
+) -> str | None:
+    """Report an error the app recovered from, grouped by `fingerprint`, and log a warning.
+
+    Group by what failed and how (provider and error kind), never by the message text,
+    which often carries ids and makes every occurrence a new issue.
+    """
+    with sentry_sdk.new_scope() as scope:
+        scope.fingerprint = ["handled", *fingerprint]
+        scope.set_context("recovery", fields)
+        event_id = sentry_sdk.capture_exception(error)
+    logger.warning(message, extra={**fields, "error": repr(error), "error_id": event_id})
+    return event_id

@@ -1,0 +1,94 @@
+"""Remove secrets and personal data from events and breadcrumbs before they leave the process."""
+
+import re
+from collections.abc import Collection
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event
+
+FILTERED = "[Filtered]"
+
+# Keys whose values are always secret, matched anywhere in the key (case and separators ignored).
+SECRET_KEY_PARTS = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "authorization",
+    "cookie",
+    "apikey",
+    "session",
+    "credential",
+    "privatekey",
+    "cardnumber",
+    "idempotencykey",
+)
+# Short names that are only secret as a whole key ("pan" is also part of "company").
+SECRET_KEYS = frozenset({"pan", "cvv", "cvc", "pin", "dsn", "xforwardedfor", "xrealip"})
+
+_JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
+_INLINE_SECRET = re.compile(
+    r"(?i)\b(password|passwd|secret|token|api_?key|card_?number)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",&)]+"
+)
+_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+
+T = TypeVar("T")
+
+
+def _is_secret_key(key: str) -> bool:
+    normalised = key.lower().replace("-", "").replace("_", "").replace(".", "")
+    return normalised in SECRET_KEYS or any(part in normalised for part in SECRET_KEY_PARTS)
+
+
+def _passes_luhn(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _redact_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return "[card]" if _passes_luhn(digits) else match.group()
+
+
+def scrub_text(text: str) -> str:
+    """Redact tokens, inline `key=value` secrets and card numbers inside free text."""
+    text = _JWT.sub(FILTERED, text)
+    text = _BEARER.sub(lambda match: f"{match.group(1)} {FILTERED}", text)
+    text = _INLINE_SECRET.sub(lambda match: f"{match.group(1)}{match.group(2)}{FILTERED}", text)
+    return _CARD_LIKE.sub(_redact_card, text)
+
+
+def scrub(value: T) -> T:
+    """A copy of `value` with secret keys filtered and free text redacted, at any depth."""
+    if isinstance(value, str):
+        return scrub_text(value)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {  # type: ignore[return-value]
+            key: FILTERED if isinstance(key, str) and _is_secret_key(key) else scrub(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(scrub(item) for item in value)
+    return value
+
+
+def scrub_event(event: Event, *, private_body_paths: Collection[str] = ()) -> Event:
+    """Scrub a whole event; bodies of `private_body_paths` (login, register) are dropped."""
+    request: dict[str, Any] = event.get("request") or {}
+    if urlsplit(request.get("url", "")).path in private_body_paths:
+        request.pop("data", None)
+    request.pop("cookies", None)
+    user: dict[str, Any] = event.get("user") or {}
+    user.pop("ip_address", None)
+    return scrub(event)
+
+
+def scrub_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb | None:
+    return scrub(crumb)

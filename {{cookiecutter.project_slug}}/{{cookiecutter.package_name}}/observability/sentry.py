@@ -1,0 +1,108 @@
+"""Sentry initialisation: call `init_sentry` before the application is imported."""
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.integrations.asyncio import enable_asyncio_integration
+from sentry_sdk.integrations.fastapi import FastApiIntegration
+from sentry_sdk.integrations.httpx import HttpxIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+from sentry_sdk.integrations.starlette import StarletteIntegration
+from sentry_sdk.types import Event, Hint
+
+from .filters import is_noise
+from .scrubbing import scrub_breadcrumb, scrub_event
+
+SERVER_ERRORS = frozenset(range(500, 600))
+
+
+@dataclass(frozen=True)
+class SentryOptions:
+    """Everything the SDK needs from the application's configuration."""
+
+    dsn: str | None
+    environment: str
+    release: str
+    traces_sample_rate: float = 0.0
+    profile_session_sample_rate: float = 0.0
+    send_personal_data: bool = False
+    untraced_paths: Collection[str] = ("/health", "/health/ready")
+    private_body_paths: Collection[str] = field(default_factory=tuple)
+    debug: bool = False
+
+
+_options: SentryOptions | None = None
+
+
+def sends_personal_data() -> bool:
+    return _options is not None and _options.send_personal_data
+
+
+def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
+    """Start the SDK; without a DSN nothing is sent and the app runs as before.
+
+    `overrides` go straight to `sentry_sdk.init` (tests pass their own `transport`).
+    """
+    global _options
+    _options = options
+    if not options.dsn and "transport" not in overrides:
+        return False
+
+    def sample_trace(context: dict[str, Any]) -> float:
+        if context.get("parent_sampled") is not None:
+            return float(context["parent_sampled"])
+        path = context.get("asgi_scope", {}).get("path")
+        if path in options.untraced_paths:
+            return 0.0
+        return options.traces_sample_rate
+
+    def before_send(event: Event, hint: Hint) -> Event | None:
+        if is_noise(event, hint):
+            return None
+        return scrub_event(event, private_body_paths=options.private_body_paths)
+
+    def before_send_transaction(event: Event, hint: Hint) -> Event | None:
+        return scrub_event(event, private_body_paths=options.private_body_paths)
+
+    sentry_sdk.init(
+        dsn=options.dsn,
+        environment=options.environment,
+        release=options.release,
+        traces_sampler=sample_trace,
+        profile_session_sample_rate=options.profile_session_sample_rate,
+        profile_lifecycle="trace",
+        before_send=before_send,
+        before_send_transaction=before_send_transaction,
+        before_breadcrumb=scrub_breadcrumb,
+        max_request_body_size="medium",
+        debug=options.debug,
+        integrations=[
+            StarletteIntegration(
+                transaction_style="url", failed_request_status_codes=SERVER_ERRORS
+            ),
+            FastApiIntegration(transaction_style="url", failed_request_status_codes=SERVER_ERRORS),
+            SqlalchemyIntegration(),
+            HttpxIntegration(),
+            LoggingIntegration(level=logging.WARNING, event_level=logging.ERROR),
+        ],
+        **overrides,
+    )
+    return True
+
+
+def enable_asyncio_tracking() -> None:
+    """Capture errors of stray asyncio tasks; must run inside the event loop (the lifespan)."""
+    if sentry_sdk.get_client().is_active():
+        # Spans per task would trace every internal task of the server as well.
+        enable_asyncio_integration(task_spans=False)
+
+
+def flush_sentry(timeout: float = 2.0) -> None:
+    """Send what is still queued; called when the process shuts down."""
+    client = sentry_sdk.get_client()
+    if client.is_active():
+        client.flush(timeout=timeout)

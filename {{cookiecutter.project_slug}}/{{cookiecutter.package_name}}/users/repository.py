@@ -1,0 +1,25 @@
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from {{ cookiecutter.package_name }}.users.models import User
+
+
+async def get_by_id(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email.lower()))
+
+
+async def exists_with_email_or_username(
+    session: AsyncSession, *, email: str, username: str
+) -> bool:
+    query = select(User.id).where((User.email == email.lower()) | (User.username == username))
+    return await session.scalar(query.limit(1)) is not None
+
+
+async def add(session: AsyncSession, user: User) -> User:
+    session.add(user)
+    await session.flush()
+    return user

@@ -1,0 +1,21 @@
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from {{ cookiecutter.package_name }}.users.models import Plan
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    username: str = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
+    password: str = Field(min_length=8, max_length=128, repr=False)
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: EmailStr
+    username: str
+    plan: Plan
+    is_active: bool
