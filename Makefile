@@ -9,8 +9,9 @@ TOOLS := $(VENV)/.installed
 UV_ONLY := $(VENV)/uv-only
 JOBS ?= 2
 DEMO_DIR := demo
-# The slug --no-input gives, asked from cookiecutter so it follows cookiecutter.json.
-DEFAULT_SLUG = $$($(BIN)/python -c 'from cookiecutter.generate import generate_context; \
+# The slug --no-input gives, asked from cookiecutter so it follows cookiecutter.json;
+# expanded only when the demo recipe runs, after the tooling venv exists.
+DEFAULT_SLUG = $(shell $(BIN)/python -c 'from cookiecutter.generate import generate_context; \
 	from cookiecutter.prompt import prompt_for_config; \
 	print(prompt_for_config(generate_context("cookiecutter.json"), no_input=True)["project_slug"])')
 
@@ -26,7 +27,7 @@ $(TOOLS): requirements-dev.txt
 
 demo: $(TOOLS) ## Bake the default project into demo/ and serve it on http://127.0.0.1:8000
 	$(BIN)/cookiecutter . --no-input --default-config --overwrite-if-exists --output-dir $(DEMO_DIR)
-	PATH="$(CURDIR)/$(UV_ONLY):$$PATH" $(MAKE) -C "$(DEMO_DIR)/$(DEFAULT_SLUG)" install migrate seed dev
+	PATH="$(CURDIR)/$(UV_ONLY):$$PATH" $(MAKE) -C $(DEMO_DIR)/$(DEFAULT_SLUG) install migrate seed dev
 
 test: $(TOOLS) ## Test the template: hooks, and every option set baked, linted, tested and run
 	$(BIN)/pytest tests -n $(JOBS)
