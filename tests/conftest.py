@@ -80,6 +80,7 @@ def _once_per_run(record: Path, produce) -> dict:
 
 @pytest.fixture(scope="session")
 def baked_project(option_set: str, shared_dir: Path) -> BakedProject:
+    """The option set generated with cookiecutter's Python API, once per run."""
     workdir = shared_dir / "bakes" / option_set
 
     def bake_option_set() -> dict:

@@ -1,6 +1,7 @@
 """Every supported option set bakes into a clean project whose own checks pass."""
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from tests.baking import BakedProject, command_env, make_must_succeed
@@ -18,18 +19,18 @@ def _text_lines(path: Path) -> list[str]:
         return []
 
 
+def _template_residue(project: BakedProject) -> Iterator[str]:
+    for relative in project.files:
+        if TEMPLATE_RESIDUE.search(relative):
+            yield f"{relative}: in the file name"
+        for number, line in enumerate(_text_lines(project.root / relative), start=1):
+            if TEMPLATE_RESIDUE.search(line):
+                yield f"{relative}:{number}: {line.strip()}"
+
+
 def test_no_template_syntax_is_left(baked_project: BakedProject) -> None:
-    leftovers = [
-        f"{relative}:{number}: {line.strip()}"
-        for relative in baked_project.files
-        for number, line in enumerate(
-            _text_lines(baked_project.root / relative), start=1
-        )
-        if TEMPLATE_RESIDUE.search(line)
-    ]
-    assert not leftovers, "template syntax left in the baked project:\n" + "\n".join(
-        leftovers
-    )
+    leftovers = list(_template_residue(baked_project))
+    assert not leftovers, "template syntax left behind:\n" + "\n".join(leftovers)
 
 
 def test_lint_passes(installed_project: BakedProject, tools_bin: Path) -> None:
@@ -49,3 +50,16 @@ def test_migrate_and_seed_can_run_again(
     installed_project: BakedProject, seeded_env: dict
 ) -> None:
     make_must_succeed(installed_project.root, "migrate", "seed", env=seeded_env)
+
+
+def test_residue_check_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "{{cookiecutter.x}}.txt").write_text("fine\n")
+    (tmp_path / "settings.py").write_text("ok = 1\nname = '{{ cookiecutter.name }}'\n")
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\0{{")
+    project = BakedProject(
+        tmp_path, {}, ("{{cookiecutter.x}}.txt", "settings.py", "logo.png")
+    )
+    assert list(_template_residue(project)) == [
+        "{{cookiecutter.x}}.txt: in the file name",
+        "settings.py:2: name = '{{ cookiecutter.name }}'",
+    ]
