@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.observability.testing import CapturingTrans
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
+CLIENT_IP = "203.0.113.7"
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +42,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         environment="test",
         database_url=database_url,
         git_sha="0123456789abcdef",
@@ -80,7 +81,7 @@ async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(CLIENT_IP, 50123))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 
@@ -109,6 +110,10 @@ def sign_up(client: httpx.AsyncClient) -> SignUp:
         )
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
-        return {**registered.json(), "token": token, "headers": {"Authorization": f"Bearer {token}"}}
+        return {
+            **registered.json(),
+            "token": token,
+            "headers": {"Authorization": f"Bearer {token}"},
+        }
 
     return sign_up

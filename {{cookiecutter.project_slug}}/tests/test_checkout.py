@@ -86,7 +86,9 @@ async def test_orders_are_visible_to_their_owner_only(
     client: httpx.AsyncClient, sign_up: SignUp
 ) -> None:
     owner, stranger = await sign_up(), await sign_up()
-    placed = await client.post("/api/v1/checkout", json=await cart(client), headers=owner["headers"])
+    placed = await client.post(
+        "/api/v1/checkout", json=await cart(client), headers=owner["headers"]
+    )
     order_id = placed.json()["id"]
 
     mine = await client.get(f"/api/v1/orders/{order_id}", headers=owner["headers"])
@@ -131,7 +133,9 @@ async def test_provider_down_keeps_the_order_pending_and_reports_it(
     user = await sign_up()
     closed_payment_provider(app)
 
-    response = await client.post("/api/v1/checkout", json=await cart(client), headers=user["headers"])
+    response = await client.post(
+        "/api/v1/checkout", json=await cart(client), headers=user["headers"]
+    )
 
     assert response.status_code == 202
     assert response.json()["status"] == "payment_pending"
@@ -168,3 +172,6 @@ async def test_payment_methods_fall_back_to_the_last_known_answer(
     [event] = sentry.events
     assert event["fingerprint"] == ["handled", "payment_methods", "http", "server_error"]
     assert event["contexts"]["recovery"]["served_from_cache"] is True
+    [call] = [crumb for crumb in event["breadcrumbs"]["values"] if crumb["category"] == "httplib"]
+    assert call["data"]["url"] == "https://payments.test/payment-methods"
+    assert call["data"]["http.response.status_code"] == 503

@@ -10,7 +10,7 @@ from {{ cookiecutter.package_name }}.core.config import (
 
 
 def make_settings(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
 
 def test_production_refuses_the_development_secret() -> None:

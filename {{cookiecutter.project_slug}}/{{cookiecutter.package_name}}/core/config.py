@@ -124,4 +124,3 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise ConfigurationError(describe_validation_error(error)) from None
-

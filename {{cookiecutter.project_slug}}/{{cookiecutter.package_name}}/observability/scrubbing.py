@@ -25,7 +25,9 @@ SECRET_KEY_PARTS = (
     "idempotencykey",
 )
 # Short names that are only secret as a whole key ("pan" is also part of "company").
-SECRET_KEYS = frozenset({"pan", "cvv", "cvc", "pin", "dsn", "xforwardedfor", "xrealip"})
+SECRET_KEYS = frozenset({"pan", "cvv", "cvc", "pin", "dsn"})
+# Keys that point at a person: the client address of an ASGI scope, forwarding headers.
+PERSONAL_KEYS = frozenset({"client", "ipaddress", "remoteaddr", "xforwardedfor", "xrealip"})
 
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
@@ -33,12 +35,22 @@ _INLINE_SECRET = re.compile(
     r"(?i)\b(password|passwd|secret|token|api_?key|card_?number)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",&)]+"
 )
 _CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
 T = TypeVar("T")
 
 
-def _is_secret_key(key: str) -> bool:
-    normalised = key.lower().replace("-", "").replace("_", "").replace(".", "")
+def _normalise(key: str) -> str:
+    # Header names in ASGI scopes arrive as the repr of bytes: "b'cookie'".
+    if key[:2] in ("b'", 'b"'):
+        key = key[2:-1]
+    return key.lower().replace("-", "").replace("_", "").replace(".", "")
+
+
+def _is_secret_key(key: str, *, personal_data: bool) -> bool:
+    normalised = _normalise(key)
+    if not personal_data and normalised in PERSONAL_KEYS:
+        return True
     return normalised in SECRET_KEYS or any(part in normalised for part in SECRET_KEY_PARTS)
 
 
@@ -57,29 +69,45 @@ def _redact_card(match: re.Match[str]) -> str:
     return "[card]" if _passes_luhn(digits) else match.group()
 
 
-def scrub_text(text: str) -> str:
-    """Redact tokens, inline `key=value` secrets and card numbers inside free text."""
+def scrub_text(text: str, *, personal_data: bool = False) -> str:
+    """Redact tokens, inline `key=value` secrets, card numbers and (unless allowed) emails."""
     text = _JWT.sub(FILTERED, text)
     text = _BEARER.sub(lambda match: f"{match.group(1)} {FILTERED}", text)
     text = _INLINE_SECRET.sub(lambda match: f"{match.group(1)}{match.group(2)}{FILTERED}", text)
-    return _CARD_LIKE.sub(_redact_card, text)
+    text = _CARD_LIKE.sub(_redact_card, text)
+    return text if personal_data else _EMAIL.sub("[email]", text)
 
 
-def scrub(value: T) -> T:
+def scrub(value: T, *, personal_data: bool = False) -> T:
     """A copy of `value` with secret keys filtered and free text redacted, at any depth."""
     if isinstance(value, str):
-        return scrub_text(value)  # type: ignore[return-value]
+        return scrub_text(value, personal_data=personal_data)  # type: ignore[return-value]
     if isinstance(value, dict):
         return {  # type: ignore[return-value]
-            key: FILTERED if isinstance(key, str) and _is_secret_key(key) else scrub(item)
+            key: FILTERED
+            if isinstance(key, str) and _is_secret_key(key, personal_data=personal_data)
+            else scrub(item, personal_data=personal_data)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return type(value)(scrub(item) for item in value)
+        if _is_secret_pair(value, personal_data=personal_data):
+            return type(value)((value[0], FILTERED))
+        return type(value)(scrub(item, personal_data=personal_data) for item in value)
     return value
 
 
-def scrub_event(event: Event, *, private_body_paths: Collection[str] = ()) -> Event:
+def _is_secret_pair(value: list[Any] | tuple[Any, ...], *, personal_data: bool) -> bool:
+    """A `(name, value)` pair, as headers are in an ASGI scope, whose name is secret."""
+    return (
+        len(value) == 2
+        and isinstance(value[0], str)
+        and _is_secret_key(value[0], personal_data=personal_data)
+    )
+
+
+def scrub_event(
+    event: Event, *, private_body_paths: Collection[str] = (), personal_data: bool = False
+) -> Event:
     """Scrub a whole event; bodies of `private_body_paths` (login, register) are dropped."""
     request: dict[str, Any] = event.get("request") or {}
     if urlsplit(request.get("url", "")).path in private_body_paths:
@@ -87,8 +115,15 @@ def scrub_event(event: Event, *, private_body_paths: Collection[str] = ()) -> Ev
     request.pop("cookies", None)
     user: dict[str, Any] = event.get("user") or {}
     user.pop("ip_address", None)
-    return scrub(event)
+    # The user's own email is set on purpose, and only when personal data is allowed.
+    email = user.pop("email", None)
+    scrubbed = scrub(event, personal_data=personal_data)
+    if email is not None:
+        scrubbed.setdefault("user", {})["email"] = email
+    return scrubbed
 
 
-def scrub_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb | None:
-    return scrub(crumb)
+def scrub_breadcrumb(
+    crumb: Breadcrumb, hint: BreadcrumbHint, *, personal_data: bool = False
+) -> Breadcrumb | None:
+    return scrub(crumb, personal_data=personal_data)

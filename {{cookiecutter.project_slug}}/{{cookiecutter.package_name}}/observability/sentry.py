@@ -3,16 +3,17 @@
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import sentry_sdk
 from sentry_sdk.integrations.asyncio import enable_asyncio_integration
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.httpx import HttpxIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
-from sentry_sdk.types import Event, Hint
+from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 from .filters import is_noise
 from .scrubbing import scrub_breadcrumb, scrub_event
@@ -60,14 +61,26 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
             return 0.0
         return options.traces_sample_rate
 
+    scrub = partial(
+        scrub_event,
+        private_body_paths=options.private_body_paths,
+        personal_data=options.send_personal_data,
+    )
+
     def before_send(event: Event, hint: Hint) -> Event | None:
         if is_noise(event, hint):
             return None
-        return scrub_event(event, private_body_paths=options.private_body_paths)
+        return scrub(event)
 
     def before_send_transaction(event: Event, hint: Hint) -> Event | None:
-        return scrub_event(event, private_body_paths=options.private_body_paths)
+        return scrub(event)
 
+    def before_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb | None:
+        return scrub_breadcrumb(crumb, hint, personal_data=options.send_personal_data)
+
+    # The asyncio integration reports failed tasks already; the loop's later
+    # "exception was never retrieved" log line would report them a second time.
+    ignore_logger("asyncio")
     sentry_sdk.init(
         dsn=options.dsn,
         environment=options.environment,
@@ -77,7 +90,7 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         profile_lifecycle="trace",
         before_send=before_send,
         before_send_transaction=before_send_transaction,
-        before_breadcrumb=scrub_breadcrumb,
+        before_breadcrumb=before_breadcrumb,
         max_request_body_size="medium",
         debug=options.debug,
         integrations=[
