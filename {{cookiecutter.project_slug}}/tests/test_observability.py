@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from {{ cookiecutter.package_name }}.auth.dependencies import get_current_user
 from {{ cookiecutter.package_name }}.checkout.payments import HttpPaymentProvider
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.security import create_access_token
 from {{ cookiecutter.package_name }}.observability.filters import is_noise
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
@@ -346,27 +348,34 @@ async def test_health_checks_are_never_traced(
     assert traced == ["/api/v1/products"]
 
 
+@pytest.mark.usefixtures("failing_app")
 async def test_concurrent_requests_never_see_each_others_user(
-    client: httpx.AsyncClient, sentry: CapturingTransport, sign_up: SignUp, failing_app: FastAPI
+    client: httpx.AsyncClient, sentry: CapturingTransport, settings: Settings
 ) -> None:
-    users = [await sign_up() for _ in range(20)]
+    secret = settings.secret_key.get_secret_value()
+    tokens = {
+        user_id: create_access_token(
+            subject=user_id, secret_key=secret, expires_in=timedelta(minutes=5)
+        )
+        for user_id in range(1, 21)
+    }
 
     responses = await asyncio.gather(
         *(
             client.post(
-                "/api/v1/failing/authenticated",
-                json={"who": user["username"]},
-                headers=user["headers"],
+                "/api/v1/failing/route",
+                json={"who": str(user_id)},
+                headers={"Authorization": f"Bearer {token}"},
             )
-            for user in users
+            for user_id, token in tokens.items()
         )
     )
 
     assert {response.status_code for response in responses} == {500}
     events = sentry.events
-    assert len(events) == len(users)
+    assert len(events) == len(tokens)
     for event in events:
-        assert event["user"]["username"] == event["request"]["data"]["who"]
+        assert event["user"]["id"] == event["request"]["data"]["who"]
 
 
 @pytest.mark.usefixtures("failing_app")
