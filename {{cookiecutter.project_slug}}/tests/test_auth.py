@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from jose import jwt
 from sqlalchemy import update
 
+from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.users.models import User
 
@@ -72,6 +73,27 @@ async def test_login_fails_alike_for_unknown_email_and_wrong_password(
     assert wrong_password.status_code == unknown_email.status_code == 401
     assert wrong_password.json() == unknown_email.json()
     assert wrong_password.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_unknown_emails_are_checked_against_a_password_hash_too(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answering faster for unknown emails would tell an attacker which emails exist."""
+    checked: list[str] = []
+    verify = security.password_hash.verify
+
+    def counting_verify(password: str, hashed: str) -> bool:
+        checked.append(hashed)
+        return verify(password, hashed)
+
+    monkeypatch.setattr(security.password_hash, "verify", counting_verify)
+
+    response = await client.post(
+        "/api/v1/auth/login", data={"username": "nobody@example.com", "password": PASSWORD}
+    )
+
+    assert response.status_code == 401
+    assert len(checked) == 1
 
 
 def forge(claims: dict[str, Any], key: str, algorithm: str = "HS256") -> str:

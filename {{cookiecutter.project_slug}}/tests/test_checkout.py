@@ -152,8 +152,10 @@ async def test_payment_methods_fall_back_to_the_last_known_answer(
 ) -> None:
     user = await sign_up()
     provider_up = True
+    outgoing: list[httpx.Request] = []
 
     def gateway(request: httpx.Request) -> httpx.Response:
+        outgoing.append(request)
         if provider_up:
             return httpx.Response(200, json={"methods": ["card", "sepa_debit"]})
         return httpx.Response(503)
@@ -175,3 +177,5 @@ async def test_payment_methods_fall_back_to_the_last_known_answer(
     [call] = [crumb for crumb in event["breadcrumbs"]["values"] if crumb["category"] == "httplib"]
     assert call["data"]["url"] == "https://payments.test/payment-methods"
     assert call["data"]["http.response.status_code"] == 503
+    trace_id = event["contexts"]["trace"]["trace_id"]
+    assert outgoing[-1].headers["sentry-trace"].startswith(trace_id)

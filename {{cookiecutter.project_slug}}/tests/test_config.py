@@ -28,6 +28,7 @@ def test_production_accepts_a_long_secret() -> None:
 
     assert settings.is_production
     assert settings.traces_sample_rate == 0.1
+    assert settings.profile_session_sample_rate == 0.1
     assert settings.logs_as_json
 
 

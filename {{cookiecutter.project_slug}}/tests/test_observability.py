@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -172,6 +172,19 @@ async def test_a_forged_token_never_names_a_user(
 
 
 @pytest.mark.usefixtures("failing_app")
+async def test_anonymous_requests_carry_no_user(
+    client: httpx.AsyncClient, sentry: CapturingTransport, sign_up: SignUp
+) -> None:
+    user = await sign_up()
+    await client.get("/api/v1/users/me", headers=user["headers"])
+
+    await client.post("/api/v1/failing/route", json={})
+
+    [event] = sentry.events
+    assert "user" not in event
+
+
+@pytest.mark.usefixtures("failing_app")
 async def test_404s_and_expected_errors_are_not_reported(
     client: httpx.AsyncClient, sentry: CapturingTransport, sign_up: SignUp
 ) -> None:
@@ -185,11 +198,17 @@ async def test_404s_and_expected_errors_are_not_reported(
     assert sentry.events == []
 
 
-def test_client_disconnects_are_noise() -> None:
-    error = ClientDisconnect()
-
-    assert is_noise({}, {"exc_info": (type(error), error, None)})
-    assert not is_noise({}, {"exc_info": (FailureError, FailureError(), None)})
+@pytest.mark.parametrize(
+    ("error", "noise"),
+    [
+        (ClientDisconnect(), True),
+        (HTTPException(status_code=404), True),
+        (HTTPException(status_code=503), False),
+        (FailureError(), False),
+    ],
+)
+def test_client_disconnects_and_404s_are_noise(error: Exception, noise: bool) -> None:
+    assert is_noise({}, {"exc_info": (type(error), error, None)}) is noise
 
 
 @pytest.mark.usefixtures("failing_app")

@@ -14,11 +14,18 @@ MIN_PRODUCTION_SECRET_BYTES = 32
 
 Environment = Literal["development", "test", "staging", "production"]
 
-# Tracing costs CPU on the request path; sample everything where traffic is low.
+# Tracing and profiling cost CPU on the request path: sample all where traffic is low.
 DEFAULT_TRACES_SAMPLE_RATE: dict[Environment, float] = {
     "development": 1.0,
     "test": 0.0,
     "staging": 0.5,
+    "production": 0.1,
+}
+# Share of processes that profile while a sampled trace runs.
+DEFAULT_PROFILE_SESSION_SAMPLE_RATE: dict[Environment, float] = {
+    "development": 0.0,
+    "test": 0.0,
+    "staging": 1.0,
     "production": 0.1,
 }
 
@@ -54,7 +61,7 @@ class Settings(BaseSettings):
     sentry_dsn: SecretStr | None = None
     git_sha: str | None = None
     sentry_traces_sample_rate: float | None = Field(default=None, ge=0, le=1)
-    sentry_profile_session_sample_rate: float = Field(default=0.0, ge=0, le=1)
+    sentry_profile_session_sample_rate: float | None = Field(default=None, ge=0, le=1)
     sentry_send_personal_data: bool = False
     sentry_debug: bool = False
 
@@ -92,13 +99,19 @@ class Settings(BaseSettings):
             return self.sentry_traces_sample_rate
         return DEFAULT_TRACES_SAMPLE_RATE[self.environment]
 
+    @property
+    def profile_session_sample_rate(self) -> float:
+        if self.sentry_profile_session_sample_rate is not None:
+            return self.sentry_profile_session_sample_rate
+        return DEFAULT_PROFILE_SESSION_SAMPLE_RATE[self.environment]
+
     def sentry_options(self) -> SentryOptions:
         return SentryOptions(
             dsn=self.sentry_dsn.get_secret_value() if self.sentry_dsn else None,
             environment=self.environment,
             release=self.release,
             traces_sample_rate=self.traces_sample_rate,
-            profile_session_sample_rate=self.sentry_profile_session_sample_rate,
+            profile_session_sample_rate=self.profile_session_sample_rate,
             send_personal_data=self.sentry_send_personal_data,
             private_body_paths=("/api/v1/auth/login", "/api/v1/auth/register"),
             debug=self.sentry_debug,
