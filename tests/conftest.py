@@ -116,7 +116,8 @@ def _require_postgres() -> None:
         return
     if os.environ.get("CI"):
         pytest.fail(
-            f"PostgreSQL must answer at 127.0.0.1:5432 in CI: {reason}", pytrace=False
+            f"PostgreSQL must answer at {databases.HOST}:{databases.PORT} when CI is set: {reason}",
+            pytrace=False,
         )
     pytest.skip(f"PostgreSQL is unreachable: {reason}")
 
