@@ -54,8 +54,9 @@ VERSION = re.compile(VERSION_PATTERN, re.VERBOSE | re.IGNORECASE)
 # a package with one of these names would shadow it.
 RESERVED_PACKAGE_NAMES = frozenset(
     {
-        "alembic",
+        "aiosmtplib",
         "aiosqlite",
+        "alembic",
         "asyncpg",
         "celery",
         "email_validator",
