@@ -18,9 +18,16 @@ ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 # unnecessary. Paths may name answers as {package_name}. Entries for options the
 # template does not offer are never applied.
 UNNEEDED_PATHS = {
-    ("task_queue", "background"): ["{package_name}/worker.py"],
+    ("task_queue", "background"): [
+        "{package_name}/worker.py",
+        "{package_name}/core/task_queue.py",
+        "{package_name}/checkout/tasks.py",
+        "{package_name}/emails/tasks.py",
+        "tests/test_worker.py",
+    ],
+    ("task_queue", "celery"): ["{package_name}/emails/dependencies.py"],
     ("docker", "no"): ["Dockerfile", ".dockerignore", "compose.yaml"],
-    ("ci", "no"): [".github"],
+    ("ci", "none"): [".github"],
 }
 
 SECRET_KEY_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)

@@ -84,7 +84,7 @@ CHOICES = {
     "database": ("sqlite", "postgresql"),
     "task_queue": ("background", "celery"),
     "docker": ("yes", "no"),
-    "ci": ("yes", "no"),
+    "ci": ("github", "none"),
 }
 
 # (answers that cannot be combined, what to do instead)

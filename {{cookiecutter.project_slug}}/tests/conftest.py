@@ -2,7 +2,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -10,6 +10,11 @@ import sentry_sdk
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
+{%- if cookiecutter.task_queue == "celery" %}
+from redis import Redis
+from redis.exceptions import RedisError
+{%- endif %}
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from {{ cookiecutter.package_name }}.app import create_app
@@ -24,6 +29,14 @@ PASSWORD = "correct horse battery staple"
 CLIENT_IP = "203.0.113.7"
 
 
+def require_server(name: str, error: Exception) -> NoReturn:
+    """A server the tests need is missing: a failure on CI, a skip on a laptop."""
+    message = f"{name} is not reachable: {error}"
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated test database; every test runs inside a transaction rolled back after it."""
@@ -35,18 +48,48 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL", default_url)
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", url)
-    command.upgrade(config, "head")
+    try:
+        command.upgrade(config, "head")
+    except (OSError, DBAPIError) as error:
+        require_server("The test database", error)
+    return url
+{%- if cookiecutter.task_queue == "celery" %}
+
+
+@pytest.fixture(scope="session")
+def broker_url() -> str:
+    url = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except RedisError as error:
+        require_server("Redis", error)
     return url
 
 
+@pytest.fixture(scope="session")
+def celery_queue() -> str:
+    """A queue of this test run's own, so that no other worker takes its tasks."""
+    return f"{{ cookiecutter.package_name }}-test-{uuid.uuid4().hex[:8]}"
+{%- endif %}
+
+
 @pytest.fixture
+{%- if cookiecutter.task_queue == "celery" %}
+def settings(database_url: str, broker_url: str, celery_queue: str) -> Settings:
+{%- else %}
 def settings(database_url: str) -> Settings:
+{%- endif %}
     return Settings(
         _env_file=None,
         environment="test",
         database_url=database_url,
         git_sha="0123456789abcdef",
         sentry_traces_sample_rate=1.0,
+{%- if cookiecutter.task_queue == "celery" %}
+        celery_broker_url=broker_url,
+        celery_queue=celery_queue,
+        payment_retry_delay_seconds=0.5,
+{%- endif %}
     )
 
 

@@ -1,15 +1,52 @@
+{% if cookiecutter.task_queue == "background" -%}
 import logging
 
+{% endif -%}
 import httpx
+{%- if cookiecutter.task_queue == "background" %}
 import pytest
+{%- endif %}
 from fastapi import FastAPI
+
+{%- if cookiecutter.task_queue == "celery" %}
+
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
+{%- else %}
 
 from {{ cookiecutter.package_name }}.emails.backends import SmtpEmailBackend
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
+{%- endif %}
 
 from .conftest import SignUp
 
 EMAIL = {"to": "friend@example.com", "subject": "Hello", "body": "See you soon."}
+{%- if cookiecutter.task_queue == "celery" %}
+
+
+async def test_email_is_queued_for_the_worker(client: httpx.AsyncClient, sign_up: SignUp) -> None:
+    user = await sign_up()
+
+    response = await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
+
+    assert response.status_code == 202
+    assert response.json() == {"status": "queued"}
+
+
+async def test_a_broker_that_is_down_is_a_503(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI, settings: Settings
+) -> None:
+    user = await sign_up()
+    unreachable = settings.model_copy(update={"celery_broker_url": "redis://127.0.0.1:9/0"})
+    create_celery_app(unreachable).set_default()
+    try:
+        response = await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
+    finally:
+        create_celery_app(settings).set_default()
+
+    assert response.status_code == 503
+    assert "queue" in response.json()["detail"]
+{%- else %}
 
 
 async def test_email_is_queued_and_sent_after_the_response(
@@ -39,6 +76,7 @@ async def test_a_failing_smtp_server_is_reported_not_raised(
     assert event["fingerprint"][:3] == ["handled", "email", "smtp"]
     assert event["user"]["id"] == str(user["id"])
     assert event["tags"]["plan"] == "free"
+{%- endif %}
 
 
 async def test_header_injection_in_the_subject_is_refused(

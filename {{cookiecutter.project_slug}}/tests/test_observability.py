@@ -352,7 +352,11 @@ async def test_email_spans_and_breadcrumbs(
 
     transaction = next(t for t in sentry.transactions if t["transaction"] == "/api/v1/emails/send")
     ops = {span["op"] for span in transaction["spans"]}
+{%- if cookiecutter.task_queue == "celery" %}
+    assert {"email.render", "queue.submit.celery"} <= ops
+{%- else %}
     assert {"email.render", "email.send"} <= ops
+{%- endif %}
     assert transaction["tags"]["plan"] == "free"
 
 

@@ -9,21 +9,18 @@ from fastapi import APIRouter, FastAPI
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.auth.dependencies import token_user_id
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
-from {{ cookiecutter.package_name }}.checkout.payments import (
-    FakePaymentProvider,
-    HttpPaymentProvider,
-    PaymentProvider,
-)
+from {{ cookiecutter.package_name }}.checkout.payments import build_payment_provider
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
-from {{ cookiecutter.package_name }}.emails.backends import (
-    ConsoleEmailBackend,
-    EmailBackend,
-    SmtpEmailBackend,
-)
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
+{%- endif %}
+{%- if cookiecutter.task_queue == "background" %}
+from {{ cookiecutter.package_name }}.emails.backends import build_email_backend
+{%- endif %}
 from {{ cookiecutter.package_name }}.emails.router import router as emails_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.health.setup_check import router as setup_check_router
@@ -36,22 +33,6 @@ from {{ cookiecutter.package_name }}.observability import (
 from {{ cookiecutter.package_name }}.users.router import router as users_router
 
 
-def build_payment_provider(settings: Settings, client: httpx.AsyncClient) -> PaymentProvider:
-    if settings.payment_provider == "http":
-        return HttpPaymentProvider(
-            client, base_url=settings.payment_api_url, timeout=settings.payment_timeout_seconds
-        )
-    return FakePaymentProvider()
-
-
-def build_email_backend(settings: Settings) -> EmailBackend:
-    if settings.email_backend == "smtp":
-        return SmtpEmailBackend(
-            host=settings.smtp_host, port=settings.smtp_port, timeout=settings.smtp_timeout_seconds
-        )
-    return ConsoleEmailBackend()
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -59,7 +40,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = create_engine(settings.database_url, echo=settings.database_echo)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.fallback_cache = FallbackCache()
+{%- if cookiecutter.task_queue == "background" %}
     app.state.email_backend = build_email_backend(settings)
+{%- endif %}
+{%- if cookiecutter.task_queue == "celery" %}
+    # Tasks are sent through this app, the one the worker runs.
+    create_celery_app(settings).set_default()
+{%- endif %}
     async with httpx.AsyncClient() as client:
         app.state.payment_provider = build_payment_provider(settings, client)
         yield

@@ -6,17 +6,13 @@ import os
 
 from {{ cookiecutter.package_name }}.checkout.seed import seed_catalogue
 from {{ cookiecutter.package_name }}.core.config import get_settings
-from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.db import standalone_session
 from {{ cookiecutter.package_name }}.observability.alerts import apply_alert_rules
 
 
 async def seed() -> int:
-    engine = create_engine(get_settings().database_url)
-    try:
-        async with create_sessionmaker(engine)() as session, session.begin():
-            return await seed_catalogue(session)
-    finally:
-        await engine.dispose()
+    async with standalone_session(get_settings().database_url) as session:
+        return await seed_catalogue(session)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -64,6 +64,9 @@ def upgrade() -> None:
         sa.Column("discount_code", sa.String(length=40), nullable=True),
         sa.Column("payment_method", sa.String(length=20), nullable=False),
         sa.Column("payment_reference", sa.String(length=100), nullable=True),
+{%- if cookiecutter.task_queue == "celery" %}
+        sa.Column("payment_token", sa.String(length=200), nullable=True),
+{%- endif %}
         sa.Column("idempotency_key", sa.String(length=100), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

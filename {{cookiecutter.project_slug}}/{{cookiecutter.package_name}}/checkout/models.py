@@ -45,6 +45,10 @@ class Order(TimestampMixin, Base):
     discount_code: Mapped[str | None] = mapped_column(String(40))
     payment_method: Mapped[str] = mapped_column(String(20))
     payment_reference: Mapped[str | None] = mapped_column(String(100))
+{%- if cookiecutter.task_queue == "celery" %}
+    # Set only while a retry may still need it: a single-use token, cleared once charged.
+    payment_token: Mapped[str | None] = mapped_column(String(200))
+{%- endif %}
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
     items: Mapped[list["OrderItem"]] = relationship(

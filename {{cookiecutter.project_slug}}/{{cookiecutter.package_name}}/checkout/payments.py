@@ -5,6 +5,7 @@ from typing import Literal, Protocol
 
 import httpx
 
+from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import AppError
 
 FailureKind = Literal["timeout", "unreachable", "server_error", "bad_response"]
@@ -116,3 +117,11 @@ class HttpPaymentProvider:
         if not isinstance(data, dict):
             raise PaymentProviderError(self.name, "bad_response", "body is not an object")
         return data
+
+
+def build_payment_provider(settings: Settings, client: httpx.AsyncClient) -> PaymentProvider:
+    if settings.payment_provider == "http":
+        return HttpPaymentProvider(
+            client, base_url=settings.payment_api_url, timeout=settings.payment_timeout_seconds
+        )
+    return FakePaymentProvider()

@@ -4,7 +4,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from {{ cookiecutter.package_name }}.checkout.models import DiscountCode, Order, Product
+from {{ cookiecutter.package_name }}.checkout.models import (
+    DiscountCode,
+    Order,
+{%- if cookiecutter.task_queue == "celery" %}
+    OrderStatus,
+{%- endif %}
+    Product,
+)
 
 
 async def list_active_products(session: AsyncSession) -> Sequence[Product]:
@@ -41,3 +48,14 @@ async def get_order_by_idempotency_key(
         .options(selectinload(Order.items))
     )
     return await session.scalar(query)
+{%- if cookiecutter.task_queue == "celery" %}
+
+
+async def get_order(session: AsyncSession, order_id: int) -> Order | None:
+    return await session.get(Order, order_id, options=[selectinload(Order.items)])
+
+
+async def pending_order_ids(session: AsyncSession) -> list[int]:
+    query = select(Order.id).where(Order.status == OrderStatus.PAYMENT_PENDING).order_by(Order.id)
+    return list(await session.scalars(query))
+{%- endif %}

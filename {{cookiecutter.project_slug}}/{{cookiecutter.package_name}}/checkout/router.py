@@ -9,6 +9,9 @@ from {{ cookiecutter.package_name }}.checkout.dependencies import FallbackCacheD
 from {{ cookiecutter.package_name }}.checkout.models import Order, OrderStatus, Product
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest, OrderRead, ProductRead
 from {{ cookiecutter.package_name }}.core.db import SessionDep
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
+{%- endif %}
 from {{ cookiecutter.package_name }}.core.errors import error_response
 
 router = APIRouter(tags=["checkout"])
@@ -49,6 +52,9 @@ async def check_out(
     user: CurrentUser,
     session: SessionDep,
     payments: PaymentProviderDep,
+{%- if cookiecutter.task_queue == "celery" %}
+    settings: SettingsDep,
+{%- endif %}
     response: Response,
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=100)] = None,
 ) -> Order:
@@ -59,6 +65,9 @@ async def check_out(
         cart=cart,
         payments=payments,
         idempotency_key=idempotency_key,
+{%- if cookiecutter.task_queue == "celery" %}
+        retry_delay_seconds=settings.payment_retry_delay_seconds,
+{%- endif %}
     )
     if order.status == OrderStatus.PAYMENT_PENDING:
         response.status_code = status.HTTP_202_ACCEPTED

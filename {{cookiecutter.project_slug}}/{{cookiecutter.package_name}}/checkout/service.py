@@ -15,8 +15,19 @@ from {{ cookiecutter.package_name }}.checkout.pricing import price_order
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
 from {{ cookiecutter.package_name }}.core.errors import ConflictError, NotFoundError
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.core.task_queue import QueueUnavailableError, enqueue
+{%- endif %}
 from {{ cookiecutter.package_name }}.observability import capture_handled
 from {{ cookiecutter.package_name }}.users.models import User
+{%- if cookiecutter.task_queue == "celery" %}
+
+RETRY_PAYMENT_TASK = "{{ cookiecutter.package_name }}.checkout.retry_payment"
+
+
+class OrderNotFoundError(LookupError):
+    """A retried order is not there (yet): the request that queued it may not have committed."""
+{%- endif %}
 
 
 async def check_out(
@@ -26,6 +37,9 @@ async def check_out(
     cart: CheckoutRequest,
     payments: PaymentProvider,
     idempotency_key: str | None,
+{%- if cookiecutter.task_queue == "celery" %}
+    retry_delay_seconds: float,
+{%- endif %}
 ) -> tuple[Order, bool]:
     """Create and charge an order; returns it and whether it is new (False on a retry)."""
     if idempotency_key:
@@ -70,12 +84,27 @@ async def check_out(
             "payment_method": order.payment_method,
         },
     )
-    await _charge(order=order, payments=payments, payment_token=cart.payment_token)
+    try:
+        await _charge(order=order, payments=payments, payment_token=cart.payment_token)
+    except PaymentProviderError as error:
+        capture_handled(
+            error,
+            fingerprint=["payment", error.provider, error.kind],
+            message="Payment provider failed; order kept as payment_pending",
+            order_id=order.id,
+            provider=error.provider,
+            kind=error.kind,
+        )
+{%- if cookiecutter.task_queue == "celery" %}
+        # Kept only until a retry charges it; the token is single-use and never logged.
+        order.payment_token = cart.payment_token
+        await _schedule_retry(order, delay_seconds=retry_delay_seconds)
+{%- endif %}
     return order, True
 
 
 async def _charge(*, order: Order, payments: PaymentProvider, payment_token: str) -> None:
-    """Charge the order; when the provider is down, keep it pending for a later retry."""
+    """Charge the order and mark it paid; raises PaymentProviderError when the provider is down."""
     sentry_sdk.add_breadcrumb(
         category="payment",
         message="Payment started",
@@ -91,26 +120,55 @@ async def _charge(*, order: Order, payments: PaymentProvider, payment_token: str
         span.set_data("order_id", order.id)
         span.set_data("amount_cents", order.total_cents)
         span.set_data("provider", payments.name)
+        failure: PaymentProviderError | None = None
         try:
             order.payment_reference = await payments.charge(charge)
         except PaymentProviderError as error:
+            # Raised after the span ends, which would otherwise mark it "internal_error".
             span.set_status("unavailable")
-            sentry_sdk.add_breadcrumb(
-                category="payment",
-                message="Payment failed",
-                level="warning",
-                data={"order_id": order.id, "provider": error.provider, "kind": error.kind},
-            )
-            capture_handled(
-                error,
-                fingerprint=["payment", error.provider, error.kind],
-                message="Payment provider failed; order kept as payment_pending",
-                order_id=order.id,
-                provider=error.provider,
-                kind=error.kind,
-            )
-            return
+            failure = error
+    if failure is not None:
+        sentry_sdk.add_breadcrumb(
+            category="payment",
+            message="Payment failed",
+            level="warning",
+            data={"order_id": order.id, "provider": failure.provider, "kind": failure.kind},
+        )
+        raise failure
     order.status = OrderStatus.PAID
+{%- if cookiecutter.task_queue == "celery" %}
+    order.payment_token = None
+
+
+async def _schedule_retry(order: Order, *, delay_seconds: float) -> None:
+    # The delay also lets this request commit the order before a worker looks for it.
+    try:
+        await enqueue(RETRY_PAYMENT_TASK, order.id, countdown=delay_seconds)
+    except QueueUnavailableError as error:
+        # The periodic job retries every pending order, so this one is not lost.
+        capture_handled(
+            error,
+            fingerprint=["task_queue", "unavailable"],
+            message="Could not schedule a payment retry; the periodic job will pick it up",
+            order_id=order.id,
+        )
+
+
+async def retry_payment(
+    *, session: AsyncSession, order_id: int, payments: PaymentProvider
+) -> Order:
+    """Charge a pending order again; paid orders are left alone, so a retry is safe to repeat."""
+    order = await repository.get_order(session, order_id)
+    if order is None:
+        raise OrderNotFoundError(f"Order {order_id} not found")
+    if order.status == OrderStatus.PAYMENT_PENDING and order.payment_token:
+        await _charge(order=order, payments=payments, payment_token=order.payment_token)
+    return order
+
+
+async def pending_order_ids(*, session: AsyncSession) -> list[int]:
+    return await repository.pending_order_ids(session)
+{%- endif %}
 
 
 async def get_order(*, session: AsyncSession, user: User, order_id: int) -> Order:

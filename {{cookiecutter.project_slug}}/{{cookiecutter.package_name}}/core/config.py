@@ -39,8 +39,10 @@ class Settings(BaseSettings):
     access_token_expire_minutes: int = Field(default=60, gt=0)
 
 {%- if cookiecutter.database == "postgresql" %}
+
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
 {%- else %}
+
     database_url: str = "sqlite+aiosqlite:///./app.db"
 {%- endif %}
     database_echo: bool = False
@@ -48,6 +50,17 @@ class Settings(BaseSettings):
     payment_provider: Literal["fake", "http"] = "fake"
     payment_api_url: str = "http://127.0.0.1:9000"
     payment_timeout_seconds: float = Field(default=5.0, gt=0)
+
+{%- if cookiecutter.task_queue == "celery" %}
+
+    celery_broker_url: str = "redis://127.0.0.1:6379/0"
+    celery_result_backend: str = "redis://127.0.0.1:6379/1"
+    celery_queue: str = "{{ cookiecutter.package_name }}"
+    task_max_retries: int = Field(default=5, ge=0)
+    payment_retry_delay_seconds: float = Field(default=30.0, ge=0)
+    # Whole minutes: the shortest interval Sentry's cron monitors accept.
+    payment_retry_interval_minutes: int = Field(default=5, gt=0)
+{%- endif %}
 
     email_backend: Literal["console", "smtp"] = "console"
     email_sender: str = "no-reply@example.com"

@@ -1,6 +1,7 @@
 """Database engine, declarative base and the per-request session."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar
@@ -65,6 +66,17 @@ def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def standalone_session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session for work outside requests (commands, tasks), committed when the block ends."""
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            yield session
+    finally:
+        await engine.dispose()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -6,6 +6,8 @@ from typing import Protocol
 
 import aiosmtplib
 
+from {{ cookiecutter.package_name }}.core.config import Settings
+
 logger = logging.getLogger(__name__)
 
 
@@ -32,3 +34,11 @@ class SmtpEmailBackend:
 
     async def send(self, message: EmailMessage) -> None:
         await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)
+
+
+def build_email_backend(settings: Settings) -> EmailBackend:
+    if settings.email_backend == "smtp":
+        return SmtpEmailBackend(
+            host=settings.smtp_host, port=settings.smtp_port, timeout=settings.smtp_timeout_seconds
+        )
+    return ConsoleEmailBackend()

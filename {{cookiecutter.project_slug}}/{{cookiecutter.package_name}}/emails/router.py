@@ -1,11 +1,19 @@
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, {% if cookiecutter.task_queue == "background" %}BackgroundTasks, {% endif %}status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import error_response
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.core.task_queue import enqueue
+{%- endif %}
 from {{ cookiecutter.package_name }}.emails import service
+{%- if cookiecutter.task_queue == "background" %}
 from {{ cookiecutter.package_name }}.emails.dependencies import EmailBackendDep
+{%- endif %}
 from {{ cookiecutter.package_name }}.emails.schemas import EmailQueued, EmailRequest
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
+{%- endif %}
 
 router = APIRouter(prefix="/emails", tags=["emails"])
 
@@ -14,19 +22,30 @@ router = APIRouter(prefix="/emails", tags=["emails"])
     "/send",
     response_model=EmailQueued,
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token"),
+    responses={
+        **error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token"),
+{%- if cookiecutter.task_queue == "celery" %}
+        **error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable"),
+{%- endif %}
+    },
 )
 async def send_email(
     request: EmailRequest,
     user: CurrentUser,
-    backend: EmailBackendDep,
     settings: SettingsDep,
+{%- if cookiecutter.task_queue == "background" %}
+    backend: EmailBackendDep,
     background_tasks: BackgroundTasks,
+{%- endif %}
 ) -> EmailQueued:
     """Queue an email from the signed-in user; it is sent after the response."""
     message = service.render(
         request=request, sender=settings.email_sender, sender_name=user.username
     )
+{%- if cookiecutter.task_queue == "celery" %}
+    await enqueue(SEND_EMAIL_TASK, message.as_string())
+{%- else %}
     background_tasks.add_task(service.send_in_background, message=message, backend=backend)
+{%- endif %}
     service.queued(request=request)
     return EmailQueued()

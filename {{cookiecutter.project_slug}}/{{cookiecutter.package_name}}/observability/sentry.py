@@ -8,6 +8,9 @@ from typing import Any
 
 import sentry_sdk
 from sentry_sdk.integrations.asyncio import enable_asyncio_integration
+{%- if cookiecutter.task_queue == "celery" %}
+from sentry_sdk.integrations.celery import CeleryIntegration
+{%- endif %}
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.httpx import HttpxIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
@@ -101,6 +104,10 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
             SqlalchemyIntegration(),
             HttpxIntegration(),
             LoggingIntegration(level=logging.WARNING, event_level=logging.ERROR),
+{%- if cookiecutter.task_queue == "celery" %}
+            # Traces continue from the request into its tasks; beat jobs report cron check-ins.
+            CeleryIntegration(propagate_traces=True, monitor_beat_tasks=True),
+{%- endif %}
         ],
         **overrides,
     )
