@@ -96,19 +96,45 @@ INCOMPATIBLE = [
 ]
 
 
-def project_name_problem(value):
+# Names land in Python and TOML strings and in lines of at most 100 characters; past these
+# lengths, or with these characters, the generated code would not be valid or formatted.
+MAX_LENGTH = {"project_name": 60, "project_slug": 40, "package_name": 30, "description": 90}
+UNQUOTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
+
+
+def text_problem(value, limit):
     if not value.strip():
         return "must not be blank"
+    if len(value) > limit:
+        return f"must be at most {limit} characters"
+    if UNQUOTABLE.search(value):
+        return "must not contain double quotes, backslashes or control characters"
     return None
 
 
+def project_name_problem(value):
+    return text_problem(value, MAX_LENGTH["project_name"])
+
+
+def description_problem(value):
+    return text_problem(value, MAX_LENGTH["description"])
+
+
+def author_name_problem(value):
+    return text_problem(value, 100)
+
+
 def project_slug_problem(value):
+    if len(value) > MAX_LENGTH["project_slug"]:
+        return f"must be at most {MAX_LENGTH['project_slug']} characters"
     if not SLUG.fullmatch(value):
         return "must be lowercase letters, digits and single hyphens, starting with a letter"
     return None
 
 
 def package_name_problem(value):
+    if len(value) > MAX_LENGTH["package_name"]:
+        return f"must be at most {MAX_LENGTH['package_name']} characters"
     if not PACKAGE.fullmatch(value):
         return "must be a lowercase Python identifier (letters, digits, underscores)"
     if keyword.iskeyword(value):
@@ -136,6 +162,8 @@ FIELD_CHECKS = {
     "project_name": project_name_problem,
     "project_slug": project_slug_problem,
     "package_name": package_name_problem,
+    "description": description_problem,
+    "author_name": author_name_problem,
     "author_email": author_email_problem,
     "version": version_problem,
 }

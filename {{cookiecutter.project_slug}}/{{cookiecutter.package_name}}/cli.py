@@ -1,4 +1,4 @@
-"""Commands run next to the service: `{{ cookiecutter.project_slug }} seed`, `... alerts`."""
+"""Commands run next to the service: load the demo catalogue, create the alert rules."""
 
 import argparse
 import asyncio

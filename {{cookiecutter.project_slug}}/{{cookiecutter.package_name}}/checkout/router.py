@@ -5,7 +5,10 @@ from fastapi import APIRouter, Header, Response, status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
 from {{ cookiecutter.package_name }}.checkout import repository, service
-from {{ cookiecutter.package_name }}.checkout.dependencies import FallbackCacheDep, PaymentProviderDep
+from {{ cookiecutter.package_name }}.checkout.dependencies import (
+    FallbackCacheDep,
+    PaymentProviderDep,
+)
 from {{ cookiecutter.package_name }}.checkout.models import Order, OrderStatus, Product
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest, OrderRead, ProductRead
 from {{ cookiecutter.package_name }}.core.db import SessionDep

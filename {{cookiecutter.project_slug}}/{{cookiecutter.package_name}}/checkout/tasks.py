@@ -6,7 +6,10 @@ import httpx
 from celery import shared_task
 
 from {{ cookiecutter.package_name }}.checkout import service
-from {{ cookiecutter.package_name }}.checkout.payments import PaymentProviderError, build_payment_provider
+from {{ cookiecutter.package_name }}.checkout.payments import (
+    PaymentProviderError,
+    build_payment_provider,
+)
 from {{ cookiecutter.package_name }}.core.config import get_settings
 from {{ cookiecutter.package_name }}.core.db import standalone_session
 

@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.observability import SentryOptions
 
+{% if cookiecutter.database == "postgresql" -%}
+DATABASE_NAME = "{{ cookiecutter.package_name }}"
+{% endif -%}
 DEVELOPMENT_SECRET_KEY = "change-me"  # noqa: S105 - refused outside development and test
 MIN_PRODUCTION_SECRET_BYTES = 32
 
@@ -40,7 +43,7 @@ class Settings(BaseSettings):
 
 {%- if cookiecutter.database == "postgresql" %}
 
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
+    database_url: str = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE_NAME}"
 {%- else %}
 
     database_url: str = "sqlite+aiosqlite:///./app.db"

@@ -9,7 +9,10 @@ from kombu.exceptions import OperationalError
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import AppError
 
-TASK_MODULES = ["{{ cookiecutter.package_name }}.emails.tasks", "{{ cookiecutter.package_name }}.checkout.tasks"]
+TASK_MODULES = [
+    "{{ cookiecutter.package_name }}.emails.tasks",
+    "{{ cookiecutter.package_name }}.checkout.tasks",
+]
 # Never let a request wait long on a broker that is down.
 BROKER_TIMEOUT_SECONDS = 2.0
 

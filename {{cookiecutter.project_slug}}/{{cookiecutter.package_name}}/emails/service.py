@@ -10,7 +10,8 @@ from {{ cookiecutter.package_name }}.emails.schemas import EmailRequest
 from {{ cookiecutter.package_name }}.observability import capture_handled
 {%- endif %}
 
-FOOTER = "\n\n--\nSent by {{ cookiecutter.project_name }}. Reply to this email to reach us."
+SERVICE_NAME = "{{ cookiecutter.project_name }}"
+FOOTER = f"\n\n--\nSent by {SERVICE_NAME}. Reply to this email to reach us."
 
 
 def render(*, request: EmailRequest, sender: str, sender_name: str) -> EmailMessage:
