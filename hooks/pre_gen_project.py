@@ -98,7 +98,12 @@ INCOMPATIBLE = [
 
 # Names land in Python and TOML strings and in lines of at most 100 characters; past these
 # lengths, or with these characters, the generated code would not be valid or formatted.
-MAX_LENGTH = {"project_name": 60, "project_slug": 40, "package_name": 30, "description": 90}
+MAX_LENGTH = {
+    "project_name": 60,
+    "project_slug": 40,
+    "package_name": 30,
+    "description": 90,
+}
 UNQUOTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 from tests.baking import BakedProject, command_env, make_must_succeed
 
 TEMPLATE_RESIDUE = re.compile(r"\{\{|\{%|\{#|cookiecutter", re.IGNORECASE)
+# GitHub Actions expressions are meant to reach the generated workflows.
+ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -23,8 +25,10 @@ def _template_residue(project: BakedProject) -> Iterator[str]:
     for relative in project.files:
         if TEMPLATE_RESIDUE.search(relative):
             yield f"{relative}: in the file name"
+        in_workflow = relative.startswith(".github/")
         for number, line in enumerate(_text_lines(project.root / relative), start=1):
-            if TEMPLATE_RESIDUE.search(line):
+            checked = ACTIONS_EXPRESSION.sub("", line) if in_workflow else line
+            if TEMPLATE_RESIDUE.search(checked):
                 yield f"{relative}:{number}: {line.strip()}"
 
 
@@ -56,10 +60,13 @@ def test_residue_check_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "{{cookiecutter.x}}.txt").write_text("fine\n")
     (tmp_path / "settings.py").write_text("ok = 1\nname = '{{ cookiecutter.name }}'\n")
     (tmp_path / "logo.png").write_bytes(b"\x89PNG\0{{")
-    project = BakedProject(
-        tmp_path, {}, ("{{cookiecutter.x}}.txt", "settings.py", "logo.png")
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github/ci.yaml").write_text(
+        "sha: ${{ github.sha }}\nname: {{ name }}\n"
     )
-    assert list(_template_residue(project)) == [
+    files = ("{{cookiecutter.x}}.txt", "settings.py", "logo.png", ".github/ci.yaml")
+    assert list(_template_residue(BakedProject(tmp_path, {}, files))) == [
         "{{cookiecutter.x}}.txt: in the file name",
         "settings.py:2: name = '{{ cookiecutter.name }}'",
+        ".github/ci.yaml:2: name: {{ name }}",
     ]
