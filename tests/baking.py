@@ -95,11 +95,12 @@ def run_make(project: Path, *targets: str, env: dict, timeout: float = 900):
     )
 
 
-def make_must_succeed(project: Path, *targets: str, env: dict) -> None:
-    """Run make and fail the test with its whole output if it does not succeed."""
+def make_must_succeed(project: Path, *targets: str, env: dict) -> str:
+    """Run make and return its output; fail the test with that output if make fails."""
     result = run_make(project, *targets, env=env)
     if result.returncode != 0:
         command = " ".join(["make", *targets])
         pytest.fail(
             f"{command} exited {result.returncode}:\n{result.stdout}", pytrace=False
         )
+    return result.stdout

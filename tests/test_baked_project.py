@@ -9,6 +9,7 @@ from tests.baking import BakedProject, command_env, make_must_succeed
 TEMPLATE_RESIDUE = re.compile(r"\{\{|\{%|\{#|cookiecutter", re.IGNORECASE)
 # GitHub Actions expressions are meant to reach the generated workflows.
 ACTIONS_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
+PYTEST_PASSED = re.compile(r"\b[1-9][0-9]* passed\b")
 
 
 def _text_lines(path: Path) -> list[str]:
@@ -45,9 +46,9 @@ def test_own_test_suite_passes(
     installed_project: BakedProject, database_env: dict, tools_bin: Path
 ) -> None:
     test_env = {k: v for k, v in database_env.items() if k == "TEST_DATABASE_URL"}
-    make_must_succeed(
-        installed_project.root, "test", env=command_env(tools_bin, **test_env)
-    )
+    env = command_env(tools_bin, **test_env)
+    output = make_must_succeed(installed_project.root, "test", env=env)
+    assert PYTEST_PASSED.search(output), f"make test ran no tests:\n{output}"
 
 
 def test_migrate_and_seed_can_run_again(
