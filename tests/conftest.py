@@ -27,7 +27,12 @@ from tests.baking import (
     run_make,
     write_cookiecutter_config,
 )
+from tests.interpreters import find_python
 from tests.option_sets import OPTION_SETS
+
+PYTHON_VERSIONS = json.loads(
+    (Path(__file__).parent.parent / "cookiecutter.json").read_text()
+)["python_version"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -57,12 +62,15 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tools_bin(shared_dir: Path) -> Path:
-    """A directory holding only uv, put first on PATH so baked Makefiles install with it."""
+    """uv and the offered Python versions, put first on PATH for the baked Makefiles."""
     directory = shared_dir / "tools-bin"
     with FileLock(f"{directory}.lock"):
         if not (directory / "uv").exists():
             directory.mkdir(exist_ok=True)
             (directory / "uv").symlink_to(find_uv_bin())
+            for version in PYTHON_VERSIONS:
+                if interpreter := find_python(version):
+                    (directory / f"python{version}").symlink_to(interpreter)
     return directory
 
 
@@ -99,6 +107,13 @@ def baked_project(option_set: str, shared_dir: Path) -> BakedProject:
 @pytest.fixture(scope="session")
 def installed_project(baked_project: BakedProject, tools_bin: Path) -> BakedProject:
     """The baked project after its own `make install`."""
+
+    version = baked_project.answers["python_version"]
+    if not (tools_bin / f"python{version}").exists():
+        message = f"no Python {version} on this machine for the {baked_project.root.name} bake"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
 
     def install() -> dict:
         result = run_make(baked_project.root, "install", env=command_env(tools_bin))

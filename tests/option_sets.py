@@ -3,4 +3,6 @@
 OPTION_SETS = {
     "default": {},
     "postgresql": {"database": "postgresql"},
+    "celery": {"database": "postgresql", "task_queue": "celery"},
+    "python313": {"python_version": "3.13", "docker": "no", "ci": "none"},
 }

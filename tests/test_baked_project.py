@@ -22,7 +22,7 @@ def _text_lines(path: Path) -> list[str]:
         return []
 
 
-def _template_residue(project: BakedProject) -> Iterator[str]:
+def template_residue(project: BakedProject) -> Iterator[str]:
     for relative in project.files:
         if TEMPLATE_RESIDUE.search(relative):
             yield f"{relative}: in the file name"
@@ -34,7 +34,7 @@ def _template_residue(project: BakedProject) -> Iterator[str]:
 
 
 def test_no_template_syntax_is_left(baked_project: BakedProject) -> None:
-    leftovers = list(_template_residue(baked_project))
+    leftovers = list(template_residue(baked_project))
     assert not leftovers, "template syntax left behind:\n" + "\n".join(leftovers)
 
 
@@ -66,7 +66,7 @@ def test_residue_check_names_file_and_line(tmp_path: Path) -> None:
         "sha: ${{ github.sha }}\nname: {{ name }}\n"
     )
     files = ("{{cookiecutter.x}}.txt", "settings.py", "logo.png", ".github/ci.yaml")
-    assert list(_template_residue(BakedProject(tmp_path, {}, files))) == [
+    assert list(template_residue(BakedProject(tmp_path, {}, files))) == [
         "{{cookiecutter.x}}.txt: in the file name",
         "settings.py:2: name = '{{ cookiecutter.name }}'",
         ".github/ci.yaml:2: name: {{ name }}",

@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Collection
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event
@@ -36,8 +36,6 @@ _INLINE_SECRET = re.compile(
 )
 _CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}\b")
-
-T = TypeVar("T")
 
 
 def _normalise(key: str) -> str:
@@ -78,12 +76,12 @@ def scrub_text(text: str, *, personal_data: bool = False) -> str:
     return text if personal_data else _EMAIL.sub("[email]", text)
 
 
-def scrub(value: T, *, personal_data: bool = False) -> T:
+def scrub(value: Any, *, personal_data: bool = False) -> Any:
     """A copy of `value` with secret keys filtered and free text redacted, at any depth."""
     if isinstance(value, str):
-        return scrub_text(value, personal_data=personal_data)  # type: ignore[return-value]
+        return scrub_text(value, personal_data=personal_data)
     if isinstance(value, dict):
-        return {  # type: ignore[return-value]
+        return {
             key: FILTERED
             if isinstance(key, str) and _is_secret_key(key, personal_data=personal_data)
             else scrub(item, personal_data=personal_data)
@@ -117,7 +115,7 @@ def scrub_event(
     user.pop("ip_address", None)
     # The user's own email is set on purpose, and only when personal data is allowed.
     email = user.pop("email", None)
-    scrubbed = scrub(event, personal_data=personal_data)
+    scrubbed: Event = scrub(event, personal_data=personal_data)
     if email is not None:
         scrubbed.setdefault("user", {})["email"] = email
     return scrubbed
@@ -126,4 +124,5 @@ def scrub_event(
 def scrub_breadcrumb(
     crumb: Breadcrumb, hint: BreadcrumbHint, *, personal_data: bool = False
 ) -> Breadcrumb | None:
-    return scrub(crumb, personal_data=personal_data)
+    scrubbed: Breadcrumb = scrub(crumb, personal_data=personal_data)
+    return scrubbed
