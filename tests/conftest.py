@@ -41,6 +41,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     marker = metafunc.definition.get_closest_marker("option_sets")
     names = marker.args if marker else OPTION_SETS
+    if unknown := set(names) - set(OPTION_SETS):
+        raise pytest.UsageError(
+            f"{metafunc.function.__name__}: no option sets {unknown}"
+        )
     metafunc.parametrize(
         "option_set",
         [

@@ -65,6 +65,8 @@ def test_a_session_arrives_grouped_and_scrubbed(
         for issue in bugsink_server.issues(project["id"])
     ]
     events = [event for _, events in issues for event in events]
+    urls = [e["data"].get("request", {}).get("url", "") for e in events]
+    assert not [url for url in urls if url.endswith(("/no-such-route", "/auth/login"))]
     assert len(events) == 4, [e["data"].get("fingerprint") for e in events]
     assert len(issues) == 3
 
