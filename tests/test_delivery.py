@@ -19,10 +19,6 @@ pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("deliv
 PAYMENT_FINGERPRINT = ["handled", "payment", "http", "unreachable"]
 
 
-def _error_events(sink: EnvelopeSink) -> list[dict]:
-    return sink.payloads("event")
-
-
 def _issue_of(issues_with_events: list[tuple[dict, list[dict]]], predicate) -> tuple:
     matching = [
         (issue, events)
@@ -57,7 +53,7 @@ def test_a_session_arrives_grouped_and_scrubbed(
                 session.hit_setup_check()
                 session.make_expected_mistakes()
             # The email fails after its response; wait for it before stopping the service.
-            sink.wait_for(lambda s: len(_error_events(s)) >= 4)
+            sink.wait_for(lambda s: len(s.payloads("event")) >= 4)
             service.stop()
 
     issues = [
