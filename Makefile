@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format clean
+.PHONY: help demo test bench lint format clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -32,13 +32,16 @@ demo: $(TOOLS) ## Bake the default project into demo/ and serve it on http://127
 test: $(TOOLS) ## Test the template: hooks, and every option set baked, linted, tested and run
 	$(BIN)/pytest tests -n $(JOBS)
 
-lint: $(TOOLS) ## Check the hooks and tests with ruff
-	$(BIN)/ruff check hooks tests
-	$(BIN)/ruff format --check hooks tests
+bench: $(TOOLS) ## Measure latency and memory of the baked service while its error server fails
+	$(BIN)/python -m benchmarks.delivery
 
-format: $(TOOLS) ## Fix style and formatting of the hooks and tests
-	$(BIN)/ruff check --fix hooks tests
-	$(BIN)/ruff format hooks tests
+lint: $(TOOLS) ## Check the hooks, tests and benchmarks with ruff
+	$(BIN)/ruff check hooks tests benchmarks
+	$(BIN)/ruff format --check hooks tests benchmarks
+
+format: $(TOOLS) ## Fix style and formatting of the hooks, tests and benchmarks
+	$(BIN)/ruff check --fix hooks tests benchmarks
+	$(BIN)/ruff format hooks tests benchmarks
 
 clean: ## Remove the tooling venv, the demo project and caches
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache

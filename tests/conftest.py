@@ -8,6 +8,7 @@ set's tests on one worker, so the other worker bakes the next set meanwhile.
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from filelock import FileLock
 from jinja2 import TemplateError
 from uv import find_uv_bin
 
-from tests import databases
+from tests import bugsink, databases
 from tests.baking import (
     BakedProject,
     bake,
@@ -36,15 +37,29 @@ PYTHON_VERSIONS = json.loads(
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "option_set" in metafunc.fixturenames:
-        metafunc.parametrize(
-            "option_set",
-            [
-                pytest.param(name, id=name, marks=pytest.mark.xdist_group(name))
-                for name in OPTION_SETS
-            ],
-            scope="session",
+    """Run each test needing a bake on every option set, or on those its marker names.
+
+    Without the marker a test joins its option set's xdist group; with it, the test keeps the
+    group its module chose, so slow modules can run beside the bakes of other workers.
+    """
+    if "option_set" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("option_sets")
+    names = marker.args if marker else OPTION_SETS
+    if unknown := set(names) - set(OPTION_SETS):
+        raise pytest.UsageError(
+            f"{metafunc.function.__name__}: no option sets {unknown}"
         )
+    metafunc.parametrize(
+        "option_set",
+        [
+            pytest.param(
+                name, id=name, marks=() if marker else pytest.mark.xdist_group(name)
+            )
+            for name in names
+        ],
+        scope="session",
+    )
 
 
 @pytest.fixture
@@ -168,3 +183,30 @@ def seeded_env(
     make_must_succeed(installed_project.root, "migrate", env=env)
     make_must_succeed(installed_project.root, "seed", env=env)
     return env
+
+
+@pytest.fixture(scope="session")
+def bugsink_venv(shared_dir: Path, tools_bin: Path) -> Path:
+    """A virtualenv with Bugsink, built once per run."""
+    venv = shared_dir / "bugsink" / "venv"
+
+    def install() -> dict:
+        try:
+            bugsink.install(venv, command_env(tools_bin))
+        except subprocess.CalledProcessError as error:
+            return {"failure": f"installing Bugsink failed:\n{error.stderr}"}
+        return {}
+
+    _once_per_run(venv.parent / "installed.json", install)
+    return venv
+
+
+@pytest.fixture
+def bugsink_server(bugsink_venv: Path, tmp_path: Path) -> Iterator[bugsink.Bugsink]:
+    """A fresh Bugsink with empty databases, serving on a free loopback port."""
+    directory = tmp_path / "bugsink"
+    directory.mkdir()
+    server = bugsink.Bugsink(bugsink_venv, directory)
+    server.prepare()
+    with server.serving():
+        yield server

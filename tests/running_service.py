@@ -1,11 +1,15 @@
 """Start the baked service as a real uvicorn process and stop it afterwards."""
 
 import contextlib
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -24,9 +28,34 @@ class ServiceFailed(AssertionError):
     pass
 
 
+@dataclass(frozen=True)
+class Service:
+    url: str
+    process: subprocess.Popen
+    log: IO[str]
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self) -> None:
+        """SIGTERM, as a process manager would; fail unless the lifespan shut down cleanly."""
+        _stop(self.process)
+        # uvicorn re-raises the signal once it has shut down, so -SIGTERM is a clean exit.
+        assert self.process.returncode in (0, -signal.SIGTERM), self.output()
+        assert "Application shutdown complete." in self.output(), self.output()
+
+    def resident_kib(self) -> int:
+        """Resident memory of the process, from /proc."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        (line,) = [line for line in status.splitlines() if line.startswith("VmRSS:")]
+        return int(line.split()[1])
+
+
 @contextlib.contextmanager
-def running_service(project: BakedProject, env: dict) -> Iterator[str]:
-    """Yield the base URL of the service once /health answers; show its log on failure."""
+def service_process(project: BakedProject, env: dict) -> Iterator[Service]:
+    """Yield the service once /health answers; show its log on failure; stop it at the end."""
     port = free_port()
     command = [
         str(project.bin("uvicorn")),
@@ -40,18 +69,24 @@ def running_service(project: BakedProject, env: dict) -> Iterator[str]:
         process = subprocess.Popen(
             command, cwd=project.root, env=env, stdout=log, stderr=subprocess.STDOUT
         )
+        service = Service(f"http://127.0.0.1:{port}", process, log)
         try:
-            base_url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(base_url, process)
-            yield base_url
+            _wait_until_healthy(service.url, process)
+            yield service
         except Exception as error:
             _stop(process)
-            log.seek(0)
             raise ServiceFailed(
-                f"{error}\n--- service log ---\n{log.read()}"
+                f"{error}\n--- service log ---\n{service.output()}"
             ) from error
         finally:
             _stop(process)
+
+
+@contextlib.contextmanager
+def running_service(project: BakedProject, env: dict) -> Iterator[str]:
+    """Yield the base URL of the service once /health answers; show its log on failure."""
+    with service_process(project, env) as service:
+        yield service.url
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:

@@ -59,6 +59,35 @@ def test_invalid_configuration_is_one_readable_message(monkeypatch: pytest.Monke
     get_settings.cache_clear()
 
 
+@pytest.mark.parametrize(
+    ("dsn", "reason"),
+    [
+        ("errors.example.com/1", "Unsupported scheme"),
+        ("https://errors.example.com/1", "Missing public key"),
+        ("https://0123abcd@errors.example.com/", "Invalid project"),
+        ("https://0123abcd@errors.example.com:99999/1", "Port out of range"),
+    ],
+)
+def test_a_malformed_sentry_dsn_is_one_readable_message(
+    monkeypatch: pytest.MonkeyPatch, dsn: str, reason: str
+) -> None:
+    monkeypatch.setenv("SENTRY_DSN", dsn)
+    get_settings.cache_clear()
+
+    with pytest.raises(ConfigurationError) as raised:
+        get_settings()
+
+    get_settings.cache_clear()
+    message = str(raised.value)
+    assert message.startswith("Invalid configuration:\n  SENTRY_DSN: not a Sentry DSN (")
+    assert reason in message
+    assert "0123abcd" not in message
+
+
+def test_an_empty_sentry_dsn_turns_error_tracking_off() -> None:
+    assert make_settings(sentry_dsn="").sentry_options().dsn is None
+
+
 def test_describe_validation_error_names_each_field() -> None:
     with pytest.raises(ValidationError) as raised:
         make_settings(smtp_port=0)

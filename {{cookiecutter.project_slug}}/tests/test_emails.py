@@ -1,4 +1,5 @@
 {% if cookiecutter.task_queue == "background" -%}
+import asyncio
 import logging
 
 {% endif -%}
@@ -71,11 +72,27 @@ async def test_a_failing_smtp_server_is_reported_not_raised(
     response = await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
 
     assert response.status_code == 202
-    [event] = [event for event in sentry.events if event.get("fingerprint")]
+    [event] = sentry.events
     assert event["exception"]["values"][-1]["mechanism"]["handled"] is True
     assert event["fingerprint"][:3] == ["handled", "email", "smtp"]
     assert event["user"]["id"] == str(user["id"])
     assert event["tags"]["plan"] == "free"
+
+
+async def test_an_smtp_server_that_never_answers_times_out_and_is_reported(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI, sentry: CapturingTransport
+) -> None:
+    user = await sign_up()
+    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    app.state.email_backend = SmtpEmailBackend(host="127.0.0.1", port=port, timeout=0.2)
+
+    async with silent:
+        response = await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
+
+    assert response.status_code == 202
+    [event] = sentry.events
+    assert event["fingerprint"] == ["handled", "email", "smtp", "TimeoutError"]
 {%- endif %}
 
 

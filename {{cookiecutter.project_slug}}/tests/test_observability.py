@@ -108,6 +108,7 @@ async def test_unhandled_errors_are_500_with_the_event_id(
     response = await client.request(method, f"/api/v1/failing{path}", json={"note": "hi"})
 
     assert response.status_code == 500
+    assert response.headers["connection"] == "close"
     body = response.json()
     assert body["detail"] == "Internal server error"
     [event] = sentry.events

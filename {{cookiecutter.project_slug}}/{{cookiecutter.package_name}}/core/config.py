@@ -3,8 +3,9 @@
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sentry_sdk.utils import Dsn
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.observability import SentryOptions
@@ -81,6 +82,19 @@ class Settings(BaseSettings):
     sentry_send_personal_data: bool = False
     sentry_debug: bool = False
 
+    @field_validator("sentry_dsn")
+    @classmethod
+    def _parse_sentry_dsn(cls, dsn: SecretStr | None) -> SecretStr | None:
+        """Read the DSN as the SDK will, so a typo stops the start instead of every event."""
+        if dsn is None or not dsn.get_secret_value():
+            return dsn
+        try:
+            Dsn(dsn.get_secret_value())
+        except ValueError as error:
+            # The SDK's reason names the part that is wrong, never the key.
+            raise ValueError(f"not a Sentry DSN ({error})") from None
+        return dsn
+
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_development(self) -> Self:
         if self.environment in ("development", "test"):
@@ -142,7 +156,9 @@ def describe_validation_error(error: ValidationError) -> str:
     problems = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]).upper() or "settings"
-        problems.append(f"  {field}: {item['msg']}")
+        # Our own validators' reasons, without pydantic's "Value error, " in front.
+        reason = item["ctx"]["error"] if item["type"] == "value_error" else item["msg"]
+        problems.append(f"  {field}: {reason}")
     return "Invalid configuration:\n" + "\n".join(problems)
 
 

@@ -1,5 +1,6 @@
 """Where emails go: the console in development, an SMTP server otherwise."""
 
+import asyncio
 import logging
 from email.message import EmailMessage
 from typing import Protocol
@@ -33,7 +34,11 @@ class SmtpEmailBackend:
         self.timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
-        await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=self.timeout)
+        # One deadline for the whole exchange. aiosmtplib's own timeout goes through
+        # asyncio.wait_for, which on Python 3.11 runs each step in a task of its own, and the
+        # asyncio integration would report a refused connection there before we handle it.
+        async with asyncio.timeout(self.timeout):
+            await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=None)
 
 
 def build_email_backend(settings: Settings) -> EmailBackend:

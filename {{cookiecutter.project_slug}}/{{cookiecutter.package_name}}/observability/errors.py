@@ -35,7 +35,11 @@ async def unhandled_error_response(request: Request, error: Exception) -> JSONRe
         exc_info=error,
         extra={"error_id": error_id, "request_id": request_id},
     )
-    headers = {"X-Request-ID": request_id} if request_id else None
+    # Starlette re-raises the error once this response is sent, and the server then drops the
+    # connection: say so, or a client reusing it loses its next request.
+    headers = {"Connection": "close"}
+    if request_id:
+        headers["X-Request-ID"] = request_id
     return JSONResponse(
         {"detail": "Internal server error", "error_id": error_id},
         status_code=500,

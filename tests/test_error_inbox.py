@@ -1,0 +1,64 @@
+"""`make errors` gives a baked project a local error inbox that receives its first event."""
+
+import json
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.baking import BakedProject, bake, command_env, make_must_succeed
+from tests.running_service import free_port, service_process
+
+pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("delivery")]
+
+
+def _dsn_in_env_file(project: Path) -> str:
+    [dsn] = re.findall(
+        r"^SENTRY_DSN=(.+)$", (project / ".env").read_text(), re.MULTILINE
+    )
+    return dsn
+
+
+def test_make_errors_starts_an_inbox_that_receives_events(
+    installed_project: BakedProject,
+    seeded_env: dict,
+    tools_bin: Path,
+    tmp_path: Path,
+    config_file: Path,
+) -> None:
+    # A bake of its own: `make errors` rewrites .env, which other tests' bake must keep.
+    project = bake(tmp_path / "inbox", config_file)
+    env = command_env(tools_bin)
+    port = free_port()
+    try:
+        make_must_succeed(project, "errors", f"ERRORS_PORT={port}", env=env)
+        dsn = _dsn_in_env_file(project)
+        assert f"@127.0.0.1:{port}/" in dsn
+        make_must_succeed(project, "errors", env=env)
+        assert _dsn_in_env_file(project) == dsn, "a second run made another project"
+
+        service_env = {**seeded_env, "SENTRY_DSN": dsn}
+        with (
+            service_process(installed_project, service_env) as service,
+            httpx.Client(base_url=service.url, timeout=15) as client,
+        ):
+            error_id = client.get("/debug/sentry").json()["error_id"]
+            service.stop()
+
+        state = json.loads((project / ".error-inbox" / "state.json").read_text())
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}/api/canonical/0/",
+            headers={"Authorization": f"Bearer {state['token']}"},
+        ) as inbox:
+            project_id = dsn.rsplit("/", 1)[1]
+            [issue] = inbox.get("issues/", params={"project": project_id}).json()[
+                "results"
+            ]
+            [event] = inbox.get("events/", params={"issue": issue["id"]}).json()[
+                "results"
+            ]
+        assert issue["calculated_type"] == "SetupCheckError"
+        assert event["event_id"].replace("-", "") == error_id
+    finally:
+        make_must_succeed(project, "errors-stop", env=env)
