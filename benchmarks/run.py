@@ -380,7 +380,9 @@ def write_docs(docs_dir: Path, record: dict, table: str) -> None:
     report.draw_chart(
         record["summary"],
         docs_dir / "benchmarks" / "ratios.png",
-        f"Throughput with Sentry relative to no DSN ({record['when'][:10]}, {machine_line[:60]})",
+        "Throughput with Sentry relative to no DSN "
+        f"({record['when'][:10]}, {record['machine']['cores']} cores, "
+        f"Python {record['machine']['python']}, sentry-sdk {record['machine']['sentry_sdk']})",
     )
     starts = record["start_seconds"]
     start_lines = "\n".join(
