@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench lint format clean
+.PHONY: help demo test bench bench-delivery lint format clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,6 +9,9 @@ TOOLS := $(VENV)/.installed
 UV_ONLY := $(VENV)/uv-only
 JOBS ?= 2
 DEMO_DIR := demo
+BENCH_VENV := .venv-bench
+# Passed to the benchmark, e.g. make bench BENCH_ARGS="--duration 5 --rounds 2"
+BENCH_ARGS ?=
 # The slug --no-input gives, asked from cookiecutter so it follows cookiecutter.json;
 # expanded only when the demo recipe runs, after the tooling venv exists.
 DEFAULT_SLUG = $(shell $(BIN)/python -c 'from cookiecutter.generate import generate_context; \
@@ -32,7 +35,15 @@ demo: $(TOOLS) ## Bake the default project into demo/ and serve it on http://127
 test: $(TOOLS) ## Test the template: hooks, and every option set baked, linted, tested and run
 	$(BIN)/pytest tests -n $(JOBS)
 
-bench: $(TOOLS) ## Measure latency and memory of the baked service while its error server fails
+$(BENCH_VENV)/.installed: benchmarks/requirements.txt
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r benchmarks/requirements.txt
+	touch $@
+
+bench: $(BENCH_VENV)/.installed ## Measure what Sentry costs per request; writes docs/benchmarks.md
+	$(BENCH_VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-delivery: $(TOOLS) ## Measure latency and memory of the baked service while its error server fails
 	$(BIN)/python -m benchmarks.delivery
 
 lint: $(TOOLS) ## Check the hooks, tests and benchmarks with ruff
@@ -44,4 +55,4 @@ format: $(TOOLS) ## Fix style and formatting of the hooks, tests and benchmarks
 	$(BIN)/ruff format hooks tests benchmarks
 
 clean: ## Remove the tooling venv, the demo project and caches
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .bench $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache

@@ -1,6 +1,6 @@
 """Latency and memory of the baked service when its error server is off, down, hung or failing.
 
-Run from the repository root: `make bench` (or `.venv/bin/python -m benchmarks.delivery`).
+Run from the repository root: `make bench-delivery` (or `.venv/bin/python -m benchmarks.delivery`).
 It bakes the default project into a temporary directory, installs it, then serves it once per
 error-server state and sends the same requests to each: an unhandled error (`/debug/sentry`), a
 checkout whose payment provider is down (a handled error) and a plain read (`/api/v1/products`).

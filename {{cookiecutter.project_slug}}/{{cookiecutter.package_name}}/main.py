@@ -5,12 +5,17 @@ it, and every error from then on, is seen.
 """
 
 from {{ cookiecutter.package_name }}.core.config import get_settings
-from {{ cookiecutter.package_name }}.observability import configure_logging, init_sentry
+from {{ cookiecutter.package_name }}.observability import (
+    UninstrumentedProbes,
+    configure_logging,
+    init_sentry,
+)
 
 settings = get_settings()
-init_sentry(settings.sentry_options())
+sentry_options = settings.sentry_options()
+init_sentry(sentry_options)
 configure_logging(json_lines=settings.logs_as_json, level=settings.log_level)
 
 from {{ cookiecutter.package_name }}.app import create_app  # noqa: E402 - after Sentry, on purpose
 
-app = create_app(settings)
+app = UninstrumentedProbes(create_app(settings), paths=sentry_options.untraced_paths)

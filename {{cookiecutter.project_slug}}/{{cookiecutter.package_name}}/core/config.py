@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     sentry_traces_sample_rate: float | None = Field(default=None, ge=0, le=1)
     sentry_profile_session_sample_rate: float | None = Field(default=None, ge=0, le=1)
     sentry_send_personal_data: bool = False
+    sentry_track_sessions: bool = False
     sentry_debug: bool = False
 
     @field_validator("sentry_dsn")
@@ -143,6 +144,7 @@ class Settings(BaseSettings):
             traces_sample_rate=self.traces_sample_rate,
             profile_session_sample_rate=self.profile_session_sample_rate,
             send_personal_data=self.sentry_send_personal_data,
+            track_sessions=self.sentry_track_sessions,
             private_body_paths=("/api/v1/auth/login", "/api/v1/auth/register"),
             debug=self.sentry_debug,
         )

@@ -1,6 +1,7 @@
 """Password hashing and access tokens."""
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from jose import JWTError, jwt
@@ -10,8 +11,14 @@ ALGORITHM = "HS256"
 
 password_hash = PasswordHash.recommended()
 
-# Verified against when an email is unknown, so a failed login costs the same either way.
-_UNUSABLE_PASSWORD_HASH = password_hash.hash("not a password anyone can log in with")
+
+@cache
+def _unusable_password_hash() -> str:
+    """Verified against when an email is unknown, so a failed login costs the same either way.
+
+    Made on first use, not at import: hashing is slow on purpose and would delay every start.
+    """
+    return password_hash.hash("not a password anyone can log in with")
 
 
 class InvalidTokenError(Exception):
@@ -25,7 +32,7 @@ def hash_password(password: str) -> str:
 def verify_password(password: str, hashed: str | None) -> bool:
     """Check a password; with no stored hash, spend the same time and fail."""
     if hashed is None:
-        password_hash.verify(password, _UNUSABLE_PASSWORD_HASH)
+        password_hash.verify(password, _unusable_password_hash())
         return False
     return password_hash.verify(password, hashed)
 

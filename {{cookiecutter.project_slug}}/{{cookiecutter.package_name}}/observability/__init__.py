@@ -8,12 +8,14 @@ from .context import bind_user
 from .errors import capture_handled, unhandled_error_response
 from .logging import configure_logging
 from .middleware import REQUEST_ID_HEADER, SentryContextMiddleware, current_request_id
+from .probes import UninstrumentedProbes
 from .sentry import SentryOptions, enable_asyncio_tracking, flush_sentry, init_sentry
 
 __all__ = [
     "REQUEST_ID_HEADER",
     "SentryContextMiddleware",
     "SentryOptions",
+    "UninstrumentedProbes",
     "bind_user",
     "capture_handled",
     "configure_logging",

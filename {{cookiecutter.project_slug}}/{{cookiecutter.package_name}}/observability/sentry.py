@@ -16,10 +16,10 @@ from sentry_sdk.integrations.httpx import HttpxIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
-from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
+from sentry_sdk.types import Event, Hint
 
 from .filters import is_noise
-from .scrubbing import scrub_breadcrumb, scrub_event
+from .scrubbing import scrub_event
 
 SERVER_ERRORS = frozenset(range(500, 600))
 
@@ -34,6 +34,8 @@ class SentryOptions:
     traces_sample_rate: float = 0.0
     profile_session_sample_rate: float = 0.0
     send_personal_data: bool = False
+    # Release health (crash-free sessions) costs a session per request.
+    track_sessions: bool = False
     untraced_paths: Collection[str] = ("/health", "/health/ready")
     private_body_paths: Collection[str] = field(default_factory=tuple)
     debug: bool = False
@@ -78,9 +80,6 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     def before_send_transaction(event: Event, hint: Hint) -> Event | None:
         return scrub(event)
 
-    def before_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb | None:
-        return scrub_breadcrumb(crumb, hint, personal_data=options.send_personal_data)
-
     # The asyncio integration reports failed tasks already; the loop's later
     # "exception was never retrieved" log line would report them a second time.
     ignore_logger("asyncio")
@@ -93,7 +92,7 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         profile_lifecycle="trace",
         before_send=before_send,
         before_send_transaction=before_send_transaction,
-        before_breadcrumb=before_breadcrumb,
+        auto_session_tracking=options.track_sessions,
         max_request_body_size="medium",
         debug=options.debug,
         integrations=[
@@ -103,7 +102,11 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
             FastApiIntegration(transaction_style="url", failed_request_status_codes=SERVER_ERRORS),
             SqlalchemyIntegration(),
             HttpxIntegration(),
-            LoggingIntegration(level=logging.WARNING, event_level=logging.ERROR),
+            # sentry_logs_level=None: the service does not send Sentry logs, so no record
+            # needs to pass through that handler.
+            LoggingIntegration(
+                level=logging.WARNING, event_level=logging.ERROR, sentry_logs_level=None
+            ),
 {%- if cookiecutter.task_queue == "celery" %}
             # Traces continue from the request into its tasks; beat jobs report cron check-ins.
             CeleryIntegration(propagate_traces=True, monitor_beat_tasks=True),

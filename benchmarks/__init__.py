@@ -1,0 +1,1 @@
+"""Measure what error tracking costs the baked service: `make bench`."""

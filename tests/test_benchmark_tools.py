@@ -1,0 +1,55 @@
+"""The benchmark's own pieces: the envelope sink and the ratios it reports."""
+
+import http.client
+import urllib.parse
+
+import pytest
+
+from benchmarks import report, services
+
+
+def test_the_sink_acknowledges_every_envelope_on_one_connection():
+    with services.envelope_sink() as (dsn, received):
+        url = urllib.parse.urlsplit(dsn)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=5)
+        statuses = []
+        for body in (b"{}\n{}\n", b"x" * 70_000, b""):
+            connection.request("POST", "/api/1/envelope/", body=body)
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+        connection.close()
+
+    assert statuses == [200, 200, 200]
+    assert received == [3]
+
+
+def run(round_number: int, variant: str, rps: float, p99_ms: float) -> dict:
+    return {
+        "round": round_number,
+        "endpoint": "health",
+        "variant": variant,
+        "rps": rps,
+        "p50_ms": p99_ms / 4,
+        "p99_ms": p99_ms,
+        "cpu_us_per_request": 1e6 / rps,
+        "failed": 0,
+    }
+
+
+def test_each_round_is_compared_with_no_dsn_of_the_same_round():
+    runs = [
+        run(0, "no-dsn", 100, 10),
+        run(0, "sentry-0.1", 50, 20),
+        run(1, "sentry-0.1", 180, 12),
+        run(1, "no-dsn", 200, 10),
+    ]
+
+    (baseline, sentry) = report.summarise(runs)
+
+    assert baseline["variant"] == "no-dsn"
+    assert sentry["rps_ratio"] == pytest.approx({"median": 0.7, "min": 0.5, "max": 0.9})
+    assert sentry["p99_ratio"]["max"] == pytest.approx(2.0)
+    table = report.markdown_table([baseline, sentry])
+    assert "| health | sentry-0.1 | 115 (50–180) |" in table
+    assert "| 0.70x (0.50–0.90) |" in table
