@@ -104,16 +104,14 @@ def sign_up(client: httpx.AsyncClient) -> SignUp:
         name = fields.pop("username", f"user_{uuid.uuid4().hex[:10]}")
         data = {"email": f"{name}@example.com", "username": name, "password": PASSWORD, **fields}
         registered = await client.post("/api/v1/auth/register", json=data)
-        assert registered.status_code == 201, registered.text
+        assert registered.status_code == 202, registered.text
         login = await client.post(
             "/api/v1/auth/login", data={"username": data["email"], "password": data["password"]}
         )
         assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
-        return {
-            **registered.json(),
-            "token": token,
-            "headers": {"Authorization": f"Bearer {token}"},
-        }
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        me = await client.get("/api/v1/users/me", headers=headers)
+        assert me.status_code == 200, me.text
+        return {**me.json(), "token": login.json()["access_token"], "headers": headers}
 
     return sign_up

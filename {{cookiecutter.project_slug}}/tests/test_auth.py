@@ -1,5 +1,6 @@
 import base64
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -7,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from jose import jwt
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -16,37 +17,74 @@ from {{ cookiecutter.package_name }}.users.models import User
 from .conftest import PASSWORD, SignUp
 
 
-async def test_register_creates_a_free_user(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/api/v1/auth/register",
-        json={"email": "Ada@Example.com", "username": "ada", "password": PASSWORD},
+async def test_register_creates_a_free_user(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": "Ada@Example.com", "username": "ada", "password": PASSWORD},
+        )
+
+    assert response.status_code == 202
+    assert "password" not in response.text
+    login = await client.post(
+        "/api/v1/auth/login", data={"username": "ada@example.com", "password": PASSWORD}
     )
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    me = (await client.get("/api/v1/users/me", headers=headers)).json()
+    assert me["email"] == "ada@example.com"
+    assert me["plan"] == "free"
+    assert me["is_active"] is True
+    assert "Email to ada@example.com: Welcome to" in caplog.text
 
-    assert response.status_code == 201
-    body = response.json()
-    assert body["email"] == "ada@example.com"
-    assert body["plan"] == "free"
-    assert body["is_active"] is True
-    assert "password" not in str(body)
 
-
-async def test_register_refuses_a_plan_from_the_client(client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("field", [{"plan": "pro"}, {"is_active": False}, {"id": 1}])
+async def test_register_refuses_fields_the_server_decides(
+    client: httpx.AsyncClient, field: dict[str, Any]
+) -> None:
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": "eve@example.com", "username": "eve", "password": PASSWORD, "plan": "pro"},
+        json={"email": "eve@example.com", "username": "eve", "password": PASSWORD, **field},
     )
 
     assert response.status_code == 422
 
 
-async def test_register_refuses_a_taken_email(client: httpx.AsyncClient, sign_up: SignUp) -> None:
+async def test_a_taken_email_is_answered_like_a_free_one(
+    client: httpx.AsyncClient, sign_up: SignUp, caplog: pytest.LogCaptureFixture
+) -> None:
     user = await sign_up()
+    fresh = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "fresh@example.com", "username": "fresh_user", "password": PASSWORD},
+    )
+    with caplog.at_level(logging.INFO):
+        taken = await client.post(
+            "/api/v1/auth/register",
+            json={"email": user["email"], "username": "someone_else", "password": "other-pass-1"},
+        )
+
+    assert taken.status_code == fresh.status_code == 202
+    assert taken.json() == fresh.json()
+    assert set(taken.headers) == set(fresh.headers)
+    assert f"Email to {user['email']}: Sign-up attempt at" in caplog.text
+    still_theirs = await client.post(
+        "/api/v1/auth/login", data={"username": user["email"], "password": PASSWORD}
+    )
+    assert still_theirs.status_code == 200
+
+
+async def test_a_taken_username_is_409(client: httpx.AsyncClient, sign_up: SignUp) -> None:
+    user = await sign_up()
+
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": user["email"], "username": "someone_else", "password": PASSWORD},
+        json={"email": "new@example.com", "username": user["username"], "password": PASSWORD},
     )
 
     assert response.status_code == 409
+    assert response.json() == {"detail": "This username is taken"}
 
 
 async def test_login_and_read_me(client: httpx.AsyncClient, sign_up: SignUp) -> None:
@@ -154,6 +192,19 @@ async def test_token_of_a_deactivated_user_is_401(
     user = await sign_up()
     async with app.state.sessionmaker() as session:
         await session.execute(update(User).where(User.id == user["id"]).values(is_active=False))
+        await session.commit()
+
+    response = await client.get("/api/v1/users/me", headers=user["headers"])
+
+    assert response.status_code == 401
+
+
+async def test_token_of_a_deleted_user_is_401(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI
+) -> None:
+    user = await sign_up()
+    async with app.state.sessionmaker() as session:
+        await session.execute(delete(User).where(User.id == user["id"]))
         await session.commit()
 
     response = await client.get("/api/v1/users/me", headers=user["headers"])

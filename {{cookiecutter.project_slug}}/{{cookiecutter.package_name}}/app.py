@@ -5,20 +5,24 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.auth.dependencies import token_user_id
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
+from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottle
 from {{ cookiecutter.package_name }}.checkout.payments import (
     FakePaymentProvider,
     HttpPaymentProvider,
     PaymentProvider,
 )
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
+from {{ cookiecutter.package_name }}.core.body_limit import BodySizeLimitMiddleware
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
+from {{ cookiecutter.package_name }}.core.security_headers import SecurityHeadersMiddleware
 from {{ cookiecutter.package_name }}.emails.backends import (
     ConsoleEmailBackend,
     EmailBackend,
@@ -60,11 +64,33 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.fallback_cache = FallbackCache()
     app.state.email_backend = build_email_backend(settings)
+    app.state.auth_throttle = AuthThrottle.from_settings(settings)
     async with httpx.AsyncClient() as client:
         app.state.payment_provider = build_payment_provider(settings, client)
         yield
     await engine.dispose()
     flush_sentry()
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The last one added sees a request first: headers, then body size, CORS and Sentry."""
+    app.add_middleware(
+        SentryContextMiddleware,
+        identify_user=token_user_id(settings.secret_key.get_secret_value()),
+    )
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After", "X-Request-ID", "Idempotent-Replayed"],
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    docs_paths = [path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path]
+    app.add_middleware(
+        SecurityHeadersMiddleware, https_only=settings.is_production, docs_paths=docs_paths
+    )
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -79,10 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     register_error_handlers(app)
     app.add_exception_handler(Exception, unhandled_error_response)
-    app.add_middleware(
-        SentryContextMiddleware,
-        identify_user=token_user_id(settings.secret_key.get_secret_value()),
-    )
+    add_middleware(app, settings)
 
     api = APIRouter(prefix="/api/v1")
     for router in (auth_router, users_router, checkout_router, emails_router):

@@ -3,7 +3,8 @@
 from functools import lru_cache
 from typing import Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from {{ cookiecutter.package_name }} import __version__
@@ -38,6 +39,15 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=60, gt=0)
 
+    # Browser origins allowed to call the API, e.g. ["https://app.example.com"]; none by default.
+    cors_allowed_origins: list[str] = []
+    max_request_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Where throttling counters live: memory:// per process, or redis://host:port/db shared.
+    rate_limit_storage_url: str = Field(default="memory://", pattern=r"^(memory://|rediss?://.+)$")
+    # Sign-up and log-in attempts allowed, in the notation of the `limits` package.
+    auth_rate_limit_per_client: str = "20/minute"
+    auth_rate_limit_per_account: str = "5/minute"
+
 {%- if cookiecutter.database == "postgresql" %}
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
 {%- else %}
@@ -64,6 +74,12 @@ class Settings(BaseSettings):
     sentry_profile_session_sample_rate: float | None = Field(default=None, ge=0, le=1)
     sentry_send_personal_data: bool = False
     sentry_debug: bool = False
+
+    @field_validator("auth_rate_limit_per_client", "auth_rate_limit_per_account")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        parse_many(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_development(self) -> Self:

@@ -40,6 +40,16 @@ class UnauthorizedError(AppError):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class TooManyRequestsError(AppError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, *, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many attempts; try again later",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 def error_response(status_code: int, detail: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI description of an error status, for a route's `responses=`."""
     return {
