@@ -32,11 +32,14 @@ from tests.option_sets import OPTION_SETS
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "option_set" in metafunc.fixturenames:
+        # @pytest.mark.option_sets("default") limits a test to the sets it names.
+        marker = metafunc.definition.get_closest_marker("option_sets")
+        names = marker.args if marker else OPTION_SETS
         metafunc.parametrize(
             "option_set",
             [
                 pytest.param(name, id=name, marks=pytest.mark.xdist_group(name))
-                for name in OPTION_SETS
+                for name in names
             ],
             scope="session",
         )

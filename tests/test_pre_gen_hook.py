@@ -32,6 +32,10 @@ BAD_ANSWERS = [
     ),
     pytest.param({"author_email": "jane.example.com"}, "author_email", id="email"),
     pytest.param({"version": "first"}, "version", id="version"),
+    pytest.param({"project_name": "Caf\u00e9"}, "project_name", id="name-not-ascii"),
+    pytest.param({"package_name": "p" * 31}, "package_name", id="package-too-long"),
+    pytest.param({"description": " padded"}, "description", id="description-padded"),
+    pytest.param({"author_name": 'Jane "JD" Doe'}, "author_name", id="author-quote"),
 ]
 
 
@@ -85,21 +89,18 @@ def test_unknown_choice_in_replay_file_is_refused(
     assert_refused(capfd, field, output_dir)
 
 
+@pytest.mark.parametrize("field", ["project_name", "project_slug", "author_name"])
 def test_answers_with_quotes_and_backslashes_reach_the_hook_intact(
-    tmp_path: Path,
+    field: str, tmp_path: Path
 ) -> None:
     tricky = 'Bob\'s "API" \\ \'\'\' """ {x}\nv2'
-    accepted = run_rendered_hook(
-        "pre_gen_project", {**default_answers(), "project_name": tricky}, tmp_path
-    )
-    assert accepted.returncode == 0, accepted.stderr
-
     refused = run_rendered_hook(
-        "pre_gen_project", {**default_answers(), "project_slug": tricky}, tmp_path
+        "pre_gen_project", {**default_answers(), field: tricky}, tmp_path
     )
+
     assert refused.returncode == 1
     (line,) = refused.stderr.splitlines()
-    assert line.startswith(f"error: project_slug {tricky!r} must be"), line
+    assert line.startswith(f"error: {field} {tricky!r} must"), line
 
 
 @pytest.fixture(scope="module")

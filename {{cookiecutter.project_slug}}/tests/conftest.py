@@ -28,7 +28,7 @@ CLIENT_IP = "203.0.113.7"
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated test database; every test runs inside a transaction rolled back after it."""
 {%- if cookiecutter.database == "postgresql" %}
-    default_url = "postgresql+asyncpg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}_test"
+    default_url = "postgresql+asyncpg://postgres@127.0.0.1/{{ cookiecutter.package_name }}_test"
 {%- else %}
     default_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 {%- endif %}

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.auth.dependencies import token_user_id
@@ -93,6 +94,11 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     )
 
 
+def operation_id(route: APIRoute) -> str:
+    """Operation ids named after the route functions, for OpenAPI links and generated clients."""
+    return route.name
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title=settings.project_name,
@@ -100,6 +106,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None if settings.is_production else "/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
         openapi_url=None if settings.is_production else "/openapi.json",
     )
     app.state.settings = settings

@@ -8,7 +8,7 @@ from {{ cookiecutter.package_name }}.auth.schemas import RegistrationAccepted, T
 from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottleDep, ClientAddressDep
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
-from {{ cookiecutter.package_name }}.core.errors import error_response
+from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
 from {{ cookiecutter.package_name }}.emails.dependencies import EmailBackendDep
 from {{ cookiecutter.package_name }}.emails.service import send_in_background
 from {{ cookiecutter.package_name }}.users import service as users_service
@@ -17,7 +17,6 @@ from {{ cookiecutter.package_name }}.users.schemas import UserCreate
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 THROTTLED = error_response(status.HTTP_429_TOO_MANY_REQUESTS, "Too many attempts; try again later")
-TOO_LARGE = error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large")
 
 
 @router.post(
@@ -25,8 +24,19 @@ TOO_LARGE = error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too 
     response_model=RegistrationAccepted,
     status_code=status.HTTP_202_ACCEPTED,
     responses={
+        status.HTTP_202_ACCEPTED: {
+            "links": {
+                "LogIn": {
+                    "operationId": "login",
+                    "requestBody": {
+                        "username": "$request.body#/email",
+                        "password": "$request.body#/password",
+                    },
+                }
+            }
+        },
         **error_response(status.HTTP_409_CONFLICT, "This username is taken"),
-        **TOO_LARGE,
+        **BODY_ERRORS,
         **THROTTLED,
     },
 )
@@ -54,8 +64,16 @@ async def register(
     "/login",
     response_model=Token,
     responses={
+        status.HTTP_200_OK: {
+            "links": {
+                "CheckOut": {
+                    "operationId": "check_out",
+                    "parameters": {"header.Authorization": "Bearer {$response.body#/access_token}"},
+                }
+            }
+        },
         **error_response(status.HTTP_401_UNAUTHORIZED, "Incorrect email or password"),
-        **TOO_LARGE,
+        **BODY_ERRORS,
         **THROTTLED,
     },
 )

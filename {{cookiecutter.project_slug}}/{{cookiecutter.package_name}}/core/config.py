@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     auth_rate_limit_per_account: str = "5/minute"
 
 {%- if cookiecutter.database == "postgresql" %}
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}"
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1/{{ cookiecutter.package_name }}"
 {%- else %}
     database_url: str = "sqlite+aiosqlite:///./app.db"
 {%- endif %}

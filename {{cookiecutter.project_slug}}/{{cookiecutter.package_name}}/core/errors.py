@@ -60,6 +60,13 @@ def error_response(status_code: int, detail: str) -> dict[int | str, dict[str, A
     }
 
 
+# Any route that reads a body: undecodable bytes, or more than the configured limit.
+BODY_ERRORS = {
+    **error_response(status.HTTP_400_BAD_REQUEST, "There was an error parsing the body"),
+    **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+}
+
+
 async def handle_app_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, AppError)  # noqa: S101 - registered for AppError only
     return JSONResponse(
