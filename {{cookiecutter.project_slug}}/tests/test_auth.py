@@ -75,6 +75,30 @@ async def test_a_taken_email_is_answered_like_a_free_one(
     assert still_theirs.status_code == 200
 
 
+async def test_a_taken_email_costs_a_password_hash_too(
+    client: httpx.AsyncClient, sign_up: SignUp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answering faster for taken emails would tell an attacker which emails exist."""
+    user = await sign_up()
+    hashed: list[str] = []
+    hash_password = security.password_hash.hash
+
+    def counting_hash(password: str) -> str:
+        hashed.append(password)
+        return hash_password(password)
+
+    monkeypatch.setattr(security.password_hash, "hash", counting_hash)
+
+    for email, username in ((user["email"], "taken_one"), ("free@example.com", "free_one")):
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": email, "username": username, "password": PASSWORD},
+        )
+        assert response.status_code == 202
+
+    assert hashed == [PASSWORD, PASSWORD]
+
+
 async def test_a_taken_username_is_409(client: httpx.AsyncClient, sign_up: SignUp) -> None:
     user = await sign_up()
 
