@@ -41,11 +41,15 @@ async def test_a_failing_smtp_server_is_reported_not_raised(
     assert event["tags"]["plan"] == "free"
 
 
+@pytest.mark.parametrize(
+    "subject",
+    ["Hi\r\nBcc: everyone@example.com", "Hi\x1dBcc: x@example.com", "Hi\u2028there", "Hi\x85"],
+)
 async def test_header_injection_in_the_subject_is_refused(
-    client: httpx.AsyncClient, sign_up: SignUp
+    client: httpx.AsyncClient, sign_up: SignUp, subject: str
 ) -> None:
     user = await sign_up()
-    email = {**EMAIL, "subject": "Hi\r\nBcc: everyone@example.com"}
+    email = {**EMAIL, "subject": subject}
 
     response = await client.post("/api/v1/emails/send", json=email, headers=user["headers"])
 

@@ -8,6 +8,8 @@ import pytest
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.core.config import Settings
 
+from .conftest import SignUp
+
 LIMIT = 2_000
 
 
@@ -125,3 +127,36 @@ async def test_production_hides_the_docs_and_asks_for_https(settings: Settings) 
 
     assert docs.status_code == schema.status_code == 404
     assert health.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/auth/register",
+            b'{"email": "a@example.com", "username": "abc", "password": "long\\ud800enough"}',
+            "password",
+        ),
+        (
+            "/api/v1/emails/send",
+            b'{"to": "a@example.com", "subject": "Hi", "body": "\\udc00"}',
+            "body",
+        ),
+        (
+            "/api/v1/checkout",
+            b'{"items": [{"product_id": 1, "quantity": 1}], "payment_token": "\\ud800"}',
+            "payment_token",
+        ),
+    ],
+)
+async def test_unpaired_surrogates_are_a_422_that_echoes_them_safely(
+    client: httpx.AsyncClient, sign_up: SignUp, path: str, body: bytes, field: str
+) -> None:
+    user = await sign_up()
+    headers = {**user["headers"], "Content-Type": "application/json"}
+
+    response = await client.post(path, content=body, headers=headers)
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", field]

@@ -1,8 +1,11 @@
 """The application's one error type and the handlers that turn errors into JSON."""
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
@@ -74,5 +77,22 @@ async def handle_app_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+class EscapedJSONResponse(JSONResponse):
+    """JSON with everything beyond ASCII escaped: encodes even unpaired surrogates."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode()
+
+
+async def handle_validation_error(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422, safe when it echoes input that cannot be encoded as UTF-8 (`"\\ud800"`)."""
+    assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it only
+    return EscapedJSONResponse(
+        {"detail": jsonable_encoder(error.errors())},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
