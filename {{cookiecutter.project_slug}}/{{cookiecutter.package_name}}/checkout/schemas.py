@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from {{ cookiecutter.package_name }}.checkout.models import OrderStatus
 
@@ -21,7 +22,7 @@ class CheckoutItem(BaseModel):
     quantity: int = Field(gt=0, le=100)
 
 
-CART_EXAMPLE = {
+CART_EXAMPLE: JsonDict = {
     "items": [{"product_id": 1, "quantity": 2}],
     "discount_code": "WELCOME10",
     "payment_method": "card",
