@@ -1,9 +1,14 @@
+import os
+import uuid
+
 import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottle, create_storage
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.errors import TooManyRequestsError
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
 from .conftest import PASSWORD, SignUp
@@ -70,3 +75,29 @@ async def test_sign_ups_for_one_email_are_throttled(client: httpx.AsyncClient) -
 def test_a_malformed_limit_is_refused_at_start(limit: str) -> None:
     with pytest.raises(ValidationError, match="auth_rate_limit_per_client"):
         Settings(_env_file=None, auth_rate_limit_per_client=limit)
+
+
+async def test_redis_shares_the_counts_between_processes() -> None:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    storages = [create_storage(url), create_storage(url)]
+    try:
+        reachable = await storages[0].check()
+    except Exception:  # whatever the failure, there is no server to test against
+        reachable = False
+    if not reachable:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis must answer at {url} in CI")
+        pytest.skip(f"Redis does not answer at {url}")
+    first, second = (
+        AuthThrottle(storage, per_client="2/minute", per_account="100/minute")
+        for storage in storages
+    )
+    client = f"test-{uuid.uuid4().hex}"
+
+    await first.hit("login", client=client, account="a@example.com")
+    await second.hit("login", client=client, account="b@example.com")
+
+    with pytest.raises(TooManyRequestsError) as refused:
+        await first.hit("login", client=client, account="c@example.com")
+    assert refused.value.headers is not None
+    assert 0 < int(refused.value.headers["Retry-After"]) <= 60
