@@ -2,7 +2,7 @@
 
 import re
 from collections.abc import Collection
-from typing import Any, TypeVar
+{% if cookiecutter.python_version == "3.11" %}from typing import Any, TypeVar{% else %}from typing import Any{% endif %}
 from urllib.parse import urlsplit
 
 from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event
@@ -37,9 +37,9 @@ _INLINE_SECRET = re.compile(
 _CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}\b")
 
-T = TypeVar("T")
+{% if cookiecutter.python_version == "3.11" %}T = TypeVar("T")
 
-
+{% endif %}
 def _normalise(key: str) -> str:
     # Header names in ASGI scopes arrive as the repr of bytes: "b'cookie'".
     if key[:2] in ("b'", 'b"'):
@@ -78,7 +78,7 @@ def scrub_text(text: str, *, personal_data: bool = False) -> str:
     return text if personal_data else _EMAIL.sub("[email]", text)
 
 
-def scrub(value: T, *, personal_data: bool = False) -> T:
+{% if cookiecutter.python_version == "3.11" %}def scrub(value: T, *, personal_data: bool = False) -> T:{% else %}def scrub[T](value: T, *, personal_data: bool = False) -> T:{% endif %}
     """A copy of `value` with secret keys filtered and free text redacted, at any depth."""
     if isinstance(value, str):
         return scrub_text(value, personal_data=personal_data)  # type: ignore[return-value]
