@@ -20,7 +20,8 @@ def _sign_up_and_log_in(client: httpx.Client) -> dict:
     registered = client.post("/api/v1/auth/register", json=user)
     assert registered.status_code == 202, registered.text
     again = client.post(
-        "/api/v1/auth/register", json={**user, "username": "someone_else"}
+        "/api/v1/auth/register",
+        json={**user, "username": f"other{uuid.uuid4().hex[:8]}"},
     )
     assert (again.status_code, again.json()) == (202, registered.json()), (
         "a taken email must be answered like a free one"
