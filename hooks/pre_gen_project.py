@@ -9,12 +9,28 @@ import json
 import keyword
 import re
 import sys
+import unicodedata
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# The name and description are written into Python strings and docstrings: printable ASCII
+# (ruff refuses look-alike characters in source) without double quotes or backslashes.
+SOURCE_TEXT = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]+")
+SOURCE_TEXT_RULE = "must be printable ASCII without double quotes or backslashes"
+
+# Longest values whose generated lines stay within the project's 100-character line limit.
+MAX_LENGTH = {
+    "project_name": 50,
+    "project_slug": 30,
+    "package_name": 30,
+    "description": 90,
+    "author_name": 100,
+    "author_email": 100,
+    "version": 20,
+}
 
 # packaging.version.VERSION_PATTERN, embedded because `packaging` may not be
 # importable by the interpreter that runs cookiecutter.
@@ -96,50 +112,39 @@ INCOMPATIBLE = [
 ]
 
 
-# Names land in Python and TOML strings and in lines of at most 100 characters; past these
-# lengths, or with these characters, the generated code would not be valid or formatted.
-MAX_LENGTH = {
-    "project_name": 60,
-    "project_slug": 40,
-    "package_name": 30,
-    "description": 90,
-}
-UNQUOTABLE = re.compile(r'["\\\x00-\x1f\x7f]')
-
-
-def text_problem(value, limit):
+def project_name_problem(value):
     if not value.strip():
         return "must not be blank"
-    if len(value) > limit:
-        return f"must be at most {limit} characters"
-    if UNQUOTABLE.search(value):
-        return "must not contain double quotes, backslashes or control characters"
+    if not SOURCE_TEXT.fullmatch(value):
+        return SOURCE_TEXT_RULE
     return None
 
 
-def project_name_problem(value):
-    return text_problem(value, MAX_LENGTH["project_name"])
-
-
 def description_problem(value):
-    return text_problem(value, MAX_LENGTH["description"])
+    if not value.strip():
+        return "must not be blank"
+    if not SOURCE_TEXT.fullmatch(value):
+        return SOURCE_TEXT_RULE
+    if value != value.strip():
+        return "must not start or end with spaces"
+    return None
 
 
 def author_name_problem(value):
-    return text_problem(value, 100)
+    if '"' in value or "\\" in value:
+        return "must not contain double quotes or backslashes"
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        return "must be one line of printable characters"
+    return None
 
 
 def project_slug_problem(value):
-    if len(value) > MAX_LENGTH["project_slug"]:
-        return f"must be at most {MAX_LENGTH['project_slug']} characters"
     if not SLUG.fullmatch(value):
         return "must be lowercase letters, digits and single hyphens, starting with a letter"
     return None
 
 
 def package_name_problem(value):
-    if len(value) > MAX_LENGTH["package_name"]:
-        return f"must be at most {MAX_LENGTH['package_name']} characters"
     if not PACKAGE.fullmatch(value):
         return "must be a lowercase Python identifier (letters, digits, underscores)"
     if keyword.iskeyword(value):
@@ -160,6 +165,8 @@ def author_email_problem(value):
 def version_problem(value):
     if not VERSION.fullmatch(value):
         return "is not a PEP 440 version (e.g. 0.1.0)"
+    if any(len(number) > 18 for number in re.findall(r"[0-9]+", value)):
+        return "has a number too large for packaging tools (over 18 digits)"
     return None
 
 
@@ -174,11 +181,17 @@ FIELD_CHECKS = {
 }
 
 
+def field_problem(field, value):
+    if len(value) > MAX_LENGTH[field]:
+        return f"must be at most {MAX_LENGTH[field]} characters"
+    return FIELD_CHECKS[field](value)
+
+
 def find_problem(answers):
     """Return a one-line description of the first bad answer, or None."""
-    for field, check in FIELD_CHECKS.items():
+    for field in FIELD_CHECKS:
         if field in answers:
-            problem = check(str(answers[field]))
+            problem = field_problem(field, str(answers[field]))
             if problem:
                 return f"{field} {str(answers[field])!r} {problem}"
     for field, allowed in CHOICES.items():

@@ -18,8 +18,14 @@ def _sign_up_and_log_in(client: httpx.Client) -> dict:
         "password": PASSWORD,
     }
     registered = client.post("/api/v1/auth/register", json=user)
-    assert registered.status_code == 201, registered.text
-    assert registered.json()["email"] == email
+    assert registered.status_code == 202, registered.text
+    again = client.post(
+        "/api/v1/auth/register",
+        json={**user, "username": f"other{uuid.uuid4().hex[:8]}"},
+    )
+    assert (again.status_code, again.json()) == (202, registered.json()), (
+        "a taken email must be answered like a free one"
+    )
 
     login = client.post(
         "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
@@ -36,7 +42,9 @@ def test_checkout_flow(installed_project: BakedProject, seeded_env: dict) -> Non
     ):
         assert client.get("/health/ready").status_code == 200
         auth = _sign_up_and_log_in(client)
-        assert client.get("/api/v1/users/me", headers=auth).json()["is_active"] is True
+        me = client.get("/api/v1/users/me", headers=auth).json()
+        assert me["is_active"] is True
+        assert me["plan"] == "free"
 
         products = client.get("/api/v1/products").json()
         assert products, "make seed loaded no products"

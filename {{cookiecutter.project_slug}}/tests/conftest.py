@@ -1,6 +1,13 @@
+{% if cookiecutter.task_queue == "celery" -%}
+import email
+{% endif -%}
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from email.message import EmailMessage
+{%- if cookiecutter.task_queue == "celery" %}
+from email.policy import default as default_policy
+{%- endif %}
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -9,6 +16,9 @@ import pytest
 import sentry_sdk
 from alembic import command
 from alembic.config import Config
+{%- if cookiecutter.task_queue == "celery" %}
+from celery import current_app
+{%- endif %}
 from fastapi import FastAPI
 {%- if cookiecutter.task_queue == "celery" %}
 from redis import Redis
@@ -21,6 +31,9 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.checkout.seed import seed_catalogue
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
+{%- endif %}
 from {{ cookiecutter.package_name }}.observability import init_sentry
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
@@ -41,7 +54,7 @@ def require_server(name: str, error: Exception) -> NoReturn:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated test database; every test runs inside a transaction rolled back after it."""
 {%- if cookiecutter.database == "postgresql" %}
-    default_url = "postgresql+asyncpg://postgres@127.0.0.1:5432/{{ cookiecutter.package_name }}_test"
+    default_url = "postgresql+asyncpg://postgres@127.0.0.1/{{ cookiecutter.package_name }}_test"
 {%- else %}
     default_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 {%- endif %}
@@ -89,6 +102,8 @@ def settings(database_url: str) -> Settings:
         celery_broker_url=broker_url,
         celery_queue=celery_queue,
         payment_retry_delay_seconds=0.5,
+        # Counters of each test's own; tests/test_throttling.py covers the Redis storage.
+        rate_limit_storage_url="memory://",
 {%- endif %}
     )
 
@@ -147,16 +162,46 @@ def sign_up(client: httpx.AsyncClient) -> SignUp:
         name = fields.pop("username", f"user_{uuid.uuid4().hex[:10]}")
         data = {"email": f"{name}@example.com", "username": name, "password": PASSWORD, **fields}
         registered = await client.post("/api/v1/auth/register", json=data)
-        assert registered.status_code == 201, registered.text
+        assert registered.status_code == 202, registered.text
         login = await client.post(
             "/api/v1/auth/login", data={"username": data["email"], "password": data["password"]}
         )
         assert login.status_code == 200, login.text
-        token = login.json()["access_token"]
-        return {
-            **registered.json(),
-            "token": token,
-            "headers": {"Authorization": f"Bearer {token}"},
-        }
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        me = await client.get("/api/v1/users/me", headers=headers)
+        assert me.status_code == 200, me.text
+        return {**me.json(), "token": login.json()["access_token"], "headers": headers}
 
     return sign_up
+
+
+{% if cookiecutter.task_queue == "celery" -%}
+@pytest.fixture
+def outbox(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[EmailMessage]:
+    """Emails the app queues for the worker, kept here instead of queued."""
+    queued: list[EmailMessage] = []
+
+    def send_task(name: str, args: tuple[Any, ...] = (), **options: Any) -> None:
+        if name == SEND_EMAIL_TASK:
+            queued.append(email.message_from_string(args[0], policy=default_policy))
+
+    monkeypatch.setattr(current_app, "send_task", send_task)
+    return queued
+{%- else -%}
+class RecordingEmailBackend:
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> None:
+        self.sent.append(message)
+
+
+@pytest.fixture
+def outbox(app: FastAPI) -> list[EmailMessage]:
+    """Emails the app sends, kept here instead of sent."""
+    backend = RecordingEmailBackend()
+    app.state.email_backend = backend
+    return backend.sent
+{%- endif %}

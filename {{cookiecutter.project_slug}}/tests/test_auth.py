@@ -1,13 +1,14 @@
 import base64
 import json
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from jose import jwt
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -16,37 +17,100 @@ from {{ cookiecutter.package_name }}.users.models import User
 from .conftest import PASSWORD, SignUp
 
 
-async def test_register_creates_a_free_user(client: httpx.AsyncClient) -> None:
+async def test_register_creates_a_free_user(
+    client: httpx.AsyncClient, outbox: list[EmailMessage]
+) -> None:
     response = await client.post(
         "/api/v1/auth/register",
         json={"email": "Ada@Example.com", "username": "ada", "password": PASSWORD},
     )
 
-    assert response.status_code == 201
-    body = response.json()
-    assert body["email"] == "ada@example.com"
-    assert body["plan"] == "free"
-    assert body["is_active"] is True
-    assert "password" not in str(body)
+    assert response.status_code == 202
+    assert "password" not in response.text
+    login = await client.post(
+        "/api/v1/auth/login", data={"username": "ada@example.com", "password": PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    me = (await client.get("/api/v1/users/me", headers=headers)).json()
+    assert me["email"] == "ada@example.com"
+    assert me["plan"] == "free"
+    assert me["is_active"] is True
+    [welcome] = outbox
+    assert welcome["To"] == "ada@example.com"
+    assert welcome["Subject"].startswith("Welcome to")
 
 
-async def test_register_refuses_a_plan_from_the_client(client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("field", [{"plan": "pro"}, {"is_active": False}, {"id": 1}])
+async def test_register_refuses_fields_the_server_decides(
+    client: httpx.AsyncClient, field: dict[str, Any]
+) -> None:
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": "eve@example.com", "username": "eve", "password": PASSWORD, "plan": "pro"},
+        json={"email": "eve@example.com", "username": "eve", "password": PASSWORD, **field},
     )
 
     assert response.status_code == 422
 
 
-async def test_register_refuses_a_taken_email(client: httpx.AsyncClient, sign_up: SignUp) -> None:
+async def test_a_taken_email_is_answered_like_a_free_one(
+    client: httpx.AsyncClient, sign_up: SignUp, outbox: list[EmailMessage]
+) -> None:
     user = await sign_up()
+    fresh = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "fresh@example.com", "username": "fresh_user", "password": PASSWORD},
+    )
+    taken = await client.post(
+        "/api/v1/auth/register",
+        json={"email": user["email"], "username": "someone_else", "password": "other-pass-1"},
+    )
+
+    assert taken.status_code == fresh.status_code == 202
+    assert taken.json() == fresh.json()
+    assert set(taken.headers) == set(fresh.headers)
+    notice = outbox[-1]
+    assert notice["To"] == user["email"]
+    assert notice["Subject"].startswith("Sign-up attempt at")
+    still_theirs = await client.post(
+        "/api/v1/auth/login", data={"username": user["email"], "password": PASSWORD}
+    )
+    assert still_theirs.status_code == 200
+
+
+async def test_a_taken_email_costs_a_password_hash_too(
+    client: httpx.AsyncClient, sign_up: SignUp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answering faster for taken emails would tell an attacker which emails exist."""
+    user = await sign_up()
+    hashed: list[str] = []
+    hash_password = security.password_hash.hash
+
+    def counting_hash(password: str) -> str:
+        hashed.append(password)
+        return hash_password(password)
+
+    monkeypatch.setattr(security.password_hash, "hash", counting_hash)
+
+    for email, username in ((user["email"], "taken_one"), ("free@example.com", "free_one")):
+        response = await client.post(
+            "/api/v1/auth/register",
+            json={"email": email, "username": username, "password": PASSWORD},
+        )
+        assert response.status_code == 202
+
+    assert hashed == [PASSWORD, PASSWORD]
+
+
+async def test_a_taken_username_is_409(client: httpx.AsyncClient, sign_up: SignUp) -> None:
+    user = await sign_up()
+
     response = await client.post(
         "/api/v1/auth/register",
-        json={"email": user["email"], "username": "someone_else", "password": PASSWORD},
+        json={"email": "new@example.com", "username": user["username"], "password": PASSWORD},
     )
 
     assert response.status_code == 409
+    assert response.json() == {"detail": "This username is taken"}
 
 
 async def test_login_and_read_me(client: httpx.AsyncClient, sign_up: SignUp) -> None:
@@ -154,6 +218,19 @@ async def test_token_of_a_deactivated_user_is_401(
     user = await sign_up()
     async with app.state.sessionmaker() as session:
         await session.execute(update(User).where(User.id == user["id"]).values(is_active=False))
+        await session.commit()
+
+    response = await client.get("/api/v1/users/me", headers=user["headers"])
+
+    assert response.status_code == 401
+
+
+async def test_token_of_a_deleted_user_is_401(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI
+) -> None:
+    user = await sign_up()
+    async with app.state.sessionmaker() as session:
+        await session.execute(delete(User).where(User.id == user["id"]))
         await session.commit()
 
     response = await client.get("/api/v1/users/me", headers=user["headers"])

@@ -108,7 +108,7 @@ async def test_orders_are_visible_to_their_owner_only(
         ({"discount_code": "NOPE"}, "Unknown or expired discount code"),
     ],
 )
-async def test_bad_carts_are_422(
+async def test_unavailable_products_or_codes_are_409(
     client: httpx.AsyncClient, sign_up: SignUp, change: dict[str, Any], detail: str
 ) -> None:
     user = await sign_up()
@@ -117,7 +117,7 @@ async def test_bad_carts_are_422(
         "/api/v1/checkout", json={**await cart(client), **change}, headers=user["headers"]
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert response.json() == {"detail": detail}
 
 

@@ -8,6 +8,8 @@ from {{ cookiecutter.package_name }}.core.config import (
     get_settings,
 )
 
+RELEASE = "{{ cookiecutter.project_slug }}@{{ cookiecutter.version }}"
+
 
 def make_settings(**values: object) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -23,6 +25,12 @@ def test_production_refuses_a_short_secret() -> None:
         make_settings(environment="production", secret_key="too-short")
 
 
+@pytest.mark.parametrize("secret", ["x" * 31, "\u00e9" * 15 + "x"])
+def test_production_refuses_a_secret_one_byte_short(secret: str) -> None:
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        make_settings(environment="production", secret_key=secret)
+
+
 def test_production_accepts_a_long_secret() -> None:
     settings = make_settings(environment="production", secret_key="x" * 48)
 
@@ -33,9 +41,9 @@ def test_production_accepts_a_long_secret() -> None:
 
 
 def test_release_names_version_and_commit() -> None:
-    assert make_settings().release == "{{ cookiecutter.project_slug }}@{{ cookiecutter.version }}"
+    assert make_settings().release == RELEASE
     with_sha = make_settings(git_sha="0123456789abcdef0123")
-    assert with_sha.release == "{{ cookiecutter.project_slug }}@{{ cookiecutter.version }}+0123456789ab"
+    assert with_sha.release == f"{RELEASE}+0123456789ab"
 
 
 def test_sentry_is_off_without_a_dsn() -> None:

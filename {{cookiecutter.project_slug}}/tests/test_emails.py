@@ -4,9 +4,7 @@ import logging
 
 {% endif -%}
 import httpx
-{%- if cookiecutter.task_queue == "background" %}
 import pytest
-{%- endif %}
 from fastapi import FastAPI
 
 {%- if cookiecutter.task_queue == "celery" %}
@@ -96,11 +94,15 @@ async def test_an_smtp_server_that_never_answers_times_out_and_is_reported(
 {%- endif %}
 
 
+@pytest.mark.parametrize(
+    "subject",
+    ["Hi\r\nBcc: everyone@example.com", "Hi\x1dBcc: x@example.com", "Hi\u2028there", "Hi\x85"],
+)
 async def test_header_injection_in_the_subject_is_refused(
-    client: httpx.AsyncClient, sign_up: SignUp
+    client: httpx.AsyncClient, sign_up: SignUp, subject: str
 ) -> None:
     user = await sign_up()
-    email = {**EMAIL, "subject": "Hi\r\nBcc: everyone@example.com"}
+    email = {**EMAIL, "subject": subject}
 
     response = await client.post("/api/v1/emails/send", json=email, headers=user["headers"])
 

@@ -195,7 +195,7 @@ async def signed_in(client: httpx.AsyncClient) -> dict[str, str]:
     registered = await client.post(
         "/api/v1/auth/register", json={"email": email, "username": name, "password": PASSWORD}
     )
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 202, registered.text
     login = await client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 

@@ -5,16 +5,21 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from {{ cookiecutter.package_name }} import __version__
 from {{ cookiecutter.package_name }}.auth.dependencies import token_user_id
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
+from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottle
 from {{ cookiecutter.package_name }}.checkout.payments import build_payment_provider
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
+from {{ cookiecutter.package_name }}.core.body_limit import BodySizeLimitMiddleware
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
+from {{ cookiecutter.package_name }}.core.security_headers import SecurityHeadersMiddleware
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 {%- endif %}
@@ -47,11 +52,38 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Tasks are sent through this app, the one the worker runs.
     create_celery_app(settings).set_default()
 {%- endif %}
+    app.state.auth_throttle = AuthThrottle.from_settings(settings)
     async with httpx.AsyncClient() as client:
         app.state.payment_provider = build_payment_provider(settings, client)
         yield
     await engine.dispose()
     flush_sentry()
+
+
+def add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The last one added sees a request first: headers, then body size, CORS and Sentry."""
+    app.add_middleware(
+        SentryContextMiddleware,
+        identify_user=token_user_id(settings.secret_key.get_secret_value()),
+    )
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            expose_headers=["Retry-After", "X-Request-ID", "Idempotent-Replayed"],
+        )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    docs_paths = [path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path]
+    app.add_middleware(
+        SecurityHeadersMiddleware, https_only=settings.is_production, docs_paths=docs_paths
+    )
+
+
+def operation_id(route: APIRoute) -> str:
+    """Operation ids named after the route functions, for OpenAPI links and generated clients."""
+    return route.name
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -61,15 +93,13 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
         docs_url=None if settings.is_production else "/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
         openapi_url=None if settings.is_production else "/openapi.json",
     )
     app.state.settings = settings
     register_error_handlers(app)
     app.add_exception_handler(Exception, unhandled_error_response)
-    app.add_middleware(
-        SentryContextMiddleware,
-        identify_user=token_user_id(settings.secret_key.get_secret_value()),
-    )
+    add_middleware(app, settings)
 
     api = APIRouter(prefix="/api/v1")
     for router in (auth_router, users_router, checkout_router, emails_router):

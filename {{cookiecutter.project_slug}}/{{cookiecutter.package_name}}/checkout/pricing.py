@@ -11,7 +11,9 @@ from {{ cookiecutter.package_name }}.core.errors import AppError
 
 
 class CartError(AppError):
-    status_code = 422
+    """The cart names a product or discount code that is not (or no longer) available."""
+
+    status_code = 409
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Header, Path, Response, status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
 from {{ cookiecutter.package_name }}.checkout import repository, service
@@ -15,11 +15,14 @@ from {{ cookiecutter.package_name }}.core.db import SessionDep
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 {%- endif %}
-from {{ cookiecutter.package_name }}.core.errors import error_response
+from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
 
 router = APIRouter(tags=["checkout"])
 
 UNAUTHORIZED = error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token")
+READ_ORDER_LINK = {
+    "ReadOrder": {"operationId": "read_order", "parameters": {"order_id": "$response.body#/id"}}
+}
 
 
 @router.get("/products", response_model=list[ProductRead])
@@ -41,13 +44,19 @@ async def list_payment_methods(
     response_model=OrderRead,
     status_code=status.HTTP_201_CREATED,
     responses={
+        status.HTTP_201_CREATED: {"links": READ_ORDER_LINK},
         status.HTTP_202_ACCEPTED: {
             "model": OrderRead,
             "description": "Order recorded; payment pending because the provider is unavailable",
+            "links": READ_ORDER_LINK,
         },
         **UNAUTHORIZED,
         **error_response(status.HTTP_402_PAYMENT_REQUIRED, "The payment was declined"),
-        **error_response(status.HTTP_409_CONFLICT, "Same Idempotency-Key still in progress"),
+        **error_response(
+            status.HTTP_409_CONFLICT,
+            "A product or discount code is not available, or the same Idempotency-Key is in use",
+        ),
+        **BODY_ERRORS,
     },
 )
 async def check_out(
@@ -84,6 +93,8 @@ async def check_out(
     response_model=OrderRead,
     responses={**UNAUTHORIZED, **error_response(status.HTTP_404_NOT_FOUND, "Order not found")},
 )
-async def read_order(order_id: int, user: CurrentUser, session: SessionDep) -> Order:
+async def read_order(
+    order_id: Annotated[int, Path(gt=0, le=2**31 - 1)], user: CurrentUser, session: SessionDep
+) -> Order:
     """Return one of the signed-in user's orders."""
     return await service.get_order(session=session, user=user, order_id=order_id)

@@ -2,6 +2,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from {{ cookiecutter.package_name }}.checkout.models import OrderStatus
 
@@ -21,8 +22,16 @@ class CheckoutItem(BaseModel):
     quantity: int = Field(gt=0, le=100)
 
 
+CART_EXAMPLE: JsonDict = {
+    "items": [{"product_id": 1, "quantity": 2}],
+    "discount_code": "WELCOME10",
+    "payment_method": "card",
+    "payment_token": "tok_test",
+}
+
+
 class CheckoutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CART_EXAMPLE]})
 
     items: list[CheckoutItem] = Field(min_length=1, max_length=50)
     discount_code: str | None = Field(default=None, min_length=1, max_length=40)

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from typing import Literal, Self
 
+from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sentry_sdk.utils import Dsn
@@ -41,6 +42,23 @@ class Settings(BaseSettings):
     environment: Environment = "development"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     access_token_expire_minutes: int = Field(default=60, gt=0)
+
+    # Browser origins allowed to call the API, e.g. ["https://app.example.com"]; none by default.
+    cors_allowed_origins: list[str] = []
+    max_request_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Where throttling counters live: memory:// per process, or redis://host:port/db shared.
+    rate_limit_storage_url: str = Field(
+{%- if cookiecutter.task_queue == "celery" %}
+        # Redis is there for the worker already; shared counters hold across API processes.
+        default="redis://127.0.0.1:6379/2",
+{%- else %}
+        default="memory://",
+{%- endif %}
+        pattern=r"^(memory://|rediss?://.+)$",
+    )
+    # Sign-up and log-in attempts allowed, in the notation of the `limits` package.
+    auth_rate_limit_per_client: str = "20/minute"
+    auth_rate_limit_per_account: str = "5/minute"
 
 {%- if cookiecutter.database == "postgresql" %}
 
@@ -95,6 +113,12 @@ class Settings(BaseSettings):
             # The SDK's reason names the part that is wrong, never the key.
             raise ValueError(f"not a Sentry DSN ({error})") from None
         return dsn
+
+    @field_validator("auth_rate_limit_per_client", "auth_rate_limit_per_account")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        parse_many(value)
+        return value
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_outside_development(self) -> Self:

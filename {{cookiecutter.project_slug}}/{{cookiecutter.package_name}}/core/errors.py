@@ -1,8 +1,11 @@
 """The application's one error type and the handlers that turn errors into JSON."""
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 
@@ -40,6 +43,16 @@ class UnauthorizedError(AppError):
         super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class TooManyRequestsError(AppError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, *, retry_after_seconds: int) -> None:
+        super().__init__(
+            "Too many attempts; try again later",
+            headers={"Retry-After": str(retry_after_seconds)},
+        )
+
+
 def error_response(status_code: int, detail: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI description of an error status, for a route's `responses=`."""
     return {
@@ -50,6 +63,13 @@ def error_response(status_code: int, detail: str) -> dict[int | str, dict[str, A
     }
 
 
+# Any route that reads a body: undecodable bytes, or more than the configured limit.
+BODY_ERRORS = {
+    **error_response(status.HTTP_400_BAD_REQUEST, "There was an error parsing the body"),
+    **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+}
+
+
 async def handle_app_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, AppError)  # noqa: S101 - registered for AppError only
     return JSONResponse(
@@ -57,5 +77,22 @@ async def handle_app_error(request: Request, error: Exception) -> JSONResponse:
     )
 
 
+class EscapedJSONResponse(JSONResponse):
+    """JSON with everything beyond ASCII escaped: encodes even unpaired surrogates."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, separators=(",", ":")).encode()
+
+
+async def handle_validation_error(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422, safe when it echoes input that cannot be encoded as UTF-8 (`"\\ud800"`)."""
+    assert isinstance(error, RequestValidationError)  # noqa: S101 - registered for it only
+    return EscapedJSONResponse(
+        {"detail": jsonable_encoder(error.errors())},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -2,7 +2,7 @@ from fastapi import APIRouter, {% if cookiecutter.task_queue == "background" %}B
 
 from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
-from {{ cookiecutter.package_name }}.core.errors import error_response
+from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import enqueue
 {%- endif %}
@@ -24,6 +24,7 @@ router = APIRouter(prefix="/emails", tags=["emails"])
     status_code=status.HTTP_202_ACCEPTED,
     responses={
         **error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token"),
+        **BODY_ERRORS,
 {%- if cookiecutter.task_queue == "celery" %}
         **error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable"),
 {%- endif %}
@@ -40,7 +41,10 @@ async def send_email(
 ) -> EmailQueued:
     """Queue an email from the signed-in user; it is sent after the response."""
     message = service.render(
-        request=request, sender=settings.email_sender, sender_name=user.username
+        request=request,
+        sender=settings.email_sender,
+        sender_name=user.username,
+        service_name=settings.project_name,
     )
 {%- if cookiecutter.task_queue == "celery" %}
     await enqueue(SEND_EMAIL_TASK, message.as_string())

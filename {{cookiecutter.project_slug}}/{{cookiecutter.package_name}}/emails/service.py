@@ -10,17 +10,19 @@ from {{ cookiecutter.package_name }}.emails.schemas import EmailRequest
 from {{ cookiecutter.package_name }}.observability import capture_handled
 {%- endif %}
 
-SERVICE_NAME = "{{ cookiecutter.project_name }}"
-FOOTER = f"\n\n--\nSent by {SERVICE_NAME}. Reply to this email to reach us."
 
-
-def render(*, request: EmailRequest, sender: str, sender_name: str) -> EmailMessage:
+def render(
+    *, request: EmailRequest, sender: str, sender_name: str, service_name: str
+) -> EmailMessage:
     with sentry_sdk.start_span(op="email.render", name="render email") as span:
         message = EmailMessage()
         message["From"] = sender
         message["To"] = str(request.to)
         message["Subject"] = request.subject
-        message.set_content(f"{request.body}\n\nFrom {sender_name}.{FOOTER}")
+        message.set_content(
+            f"{request.body}\n\nFrom {sender_name}.\n\n--\n"
+            f"Sent by {service_name}. Reply to this email to reach us."
+        )
         span.set_data("body_length", len(request.body))
         return message
 

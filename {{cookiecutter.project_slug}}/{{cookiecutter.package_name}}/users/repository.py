@@ -12,10 +12,8 @@ async def get_by_email(session: AsyncSession, email: str) -> User | None:
     return await session.scalar(select(User).where(User.email == email.lower()))
 
 
-async def exists_with_email_or_username(
-    session: AsyncSession, *, email: str, username: str
-) -> bool:
-    query = select(User.id).where((User.email == email.lower()) | (User.username == username))
+async def exists_with_username(session: AsyncSession, username: str) -> bool:
+    query = select(User.id).where(User.username == username)
     return await session.scalar(query.limit(1)) is not None
 
 

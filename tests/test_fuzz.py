@@ -1,0 +1,100 @@
+"""Schemathesis fuzzes the baked service, run as a real process, against its own OpenAPI schema.
+
+Every operation gets a few hundred generated requests, valid and invalid, signed in as a real
+user; the stateful phase follows the schema's links (register -> login -> checkout -> order).
+A response must never be a 5xx and must match its documented status codes, headers and schema:
+every check schemathesis has is on, except where tests/schemathesis.toml says why not.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.baking import BakedProject
+from tests.running_service import running_service
+
+CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "300"))
+# Fixed, so a failure in CI reproduces locally; set FUZZ_SEED to explore other inputs.
+SEED = os.environ.get("FUZZ_SEED", "20261121")
+TIMEOUT_SECONDS = 900
+# Never fuzzed: it raises on purpose, to prove errors reach Sentry.
+SETUP_CHECK_PATH = "/debug/sentry"
+# Throttling would answer most generated sign-ups and log-ins with 429 before reaching the code
+# under test; tests/test_throttling.py in the baked project covers the limits themselves.
+UNTHROTTLED = {
+    "AUTH_RATE_LIMIT_PER_CLIENT": "1000000/minute",
+    "AUTH_RATE_LIMIT_PER_ACCOUNT": "1000000/minute",
+}
+
+
+def bearer_token(base_url: str) -> str:
+    email = f"fuzz-{uuid.uuid4().hex[:8]}@example.com"
+    password = f"fuzz-{uuid.uuid4().hex}"
+    with httpx.Client(base_url=base_url, timeout=15) as client:
+        registered = client.post(
+            "/api/v1/auth/register",
+            json={
+                "email": email,
+                "username": email.split("@")[0],
+                "password": password,
+            },
+        )
+        assert registered.status_code == 202, registered.text
+        login = client.post(
+            "/api/v1/auth/login", data={"username": email, "password": password}
+        )
+        assert login.status_code == 200, login.text
+        return login.json()["access_token"]
+
+
+@pytest.mark.option_sets("default")
+def test_fuzzing_finds_no_server_error_or_schema_violation(
+    installed_project: BakedProject, seeded_env: dict, tmp_path: Path
+) -> None:
+    schemathesis = Path(sys.executable).with_name("schemathesis")
+    with running_service(installed_project, {**seeded_env, **UNTHROTTLED}) as base_url:
+        token = bearer_token(base_url)
+        command = [
+            str(schemathesis),
+            "--no-color",
+            "--config-file",
+            str(CONFIG_FILE),
+            "run",
+            f"{base_url}/openapi.json",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--exclude-path",
+            SETUP_CHECK_PATH,
+            "--max-examples",
+            str(EXAMPLES_PER_OPERATION),
+            "--seed",
+            SEED,
+            "--workers",
+            "2",
+            "--request-timeout",
+            "30",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(tmp_path),
+        ]
+        started = time.monotonic()
+        result = subprocess.run(
+            command,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    summary = result.stdout[result.stdout.rfind("SUMMARY") :]
+    print(f"schemathesis ran {time.monotonic() - started:.0f}s\n{summary}")
+    assert result.returncode == 0, f"schemathesis found problems:\n{result.stdout}"

@@ -1,0 +1,162 @@
+"""Body size limit, security headers, CORS and docs: what every response carries or refuses."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.core.config import Settings
+
+from .conftest import SignUp
+
+LIMIT = 2_000
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"max_request_body_bytes": LIMIT})
+
+
+async def chunks(total: int) -> AsyncIterator[bytes]:
+    for _ in range(total // 500):
+        yield b'"' + b"x" * 498 + b'"'
+
+
+async def test_a_body_over_the_limit_by_its_length_is_413(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", content=b"x" * (LIMIT + 1), headers={"Content-Type": "text/plain"}
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"Request body larger than {LIMIT} bytes"}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_a_streamed_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        content=chunks(LIMIT * 3),
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413
+
+
+async def test_a_lying_content_length_is_caught_while_streaming(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login",
+        content=chunks(LIMIT * 3),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Content-Length": "10"},
+    )
+
+    assert response.status_code == 413
+
+
+async def test_a_body_under_the_limit_is_parsed(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/register", json={"email": "x" * (LIMIT - 100)})
+
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/health", "/no-such-route", "/api/v1/users/me"])
+async def test_every_response_carries_security_headers(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
+
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "Strict-Transport-Security" not in response.headers
+
+
+async def test_the_docs_page_may_load_its_scripts(client: httpx.AsyncClient) -> None:
+    response = await client.get("/docs")
+
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response.headers
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+async def test_cors_is_closed_by_default(client: httpx.AsyncClient) -> None:
+    preflight = await client.options(
+        "/api/v1/products",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    simple = await client.get("/api/v1/products", headers={"Origin": "https://evil.example"})
+
+    assert "access-control-allow-origin" not in preflight.headers
+    assert "access-control-allow-origin" not in simple.headers
+
+
+async def test_cors_allows_the_configured_origins_only(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"cors_allowed_origins": ["https://app.example"]}))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+
+        async def preflight(origin: str) -> httpx.Response:
+            return await client.options(
+                "/api/v1/checkout",
+                headers={
+                    "Origin": origin,
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization,content-type",
+                },
+            )
+
+        allowed = await preflight("https://app.example")
+        refused = await preflight("https://evil.example")
+
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_production_hides_the_docs_and_asks_for_https(settings: Settings) -> None:
+    production = settings.model_copy(update={"environment": "production"})
+    transport = httpx.ASGITransport(app=create_app(production))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        docs = await client.get("/docs")
+        schema = await client.get("/openapi.json")
+        health = await client.get("/health")
+
+    assert docs.status_code == schema.status_code == 404
+    assert health.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/api/v1/auth/register",
+            b'{"email": "a@example.com", "username": "abc", "password": "long\\ud800enough"}',
+            "password",
+        ),
+        (
+            "/api/v1/emails/send",
+            b'{"to": "a@example.com", "subject": "Hi", "body": "\\udc00"}',
+            "body",
+        ),
+        (
+            "/api/v1/checkout",
+            b'{"items": [{"product_id": 1, "quantity": 1}], "payment_token": "\\ud800"}',
+            "payment_token",
+        ),
+    ],
+)
+async def test_unpaired_surrogates_are_a_422_that_echoes_them_safely(
+    client: httpx.AsyncClient, sign_up: SignUp, path: str, body: bytes, field: str
+) -> None:
+    user = await sign_up()
+    headers = {**user["headers"], "Content-Type": "application/json"}
+
+    response = await client.post(path, content=body, headers=headers)
+
+    assert response.status_code == 422, response.text
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", field]
