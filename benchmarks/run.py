@@ -12,7 +12,6 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import secrets
 import shutil
 import statistics
@@ -23,7 +22,7 @@ from pathlib import Path
 from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
-from benchmarks import report, services
+from benchmarks import publish, report, services
 
 TEMPLATE_DIR = services.BENCHMARKS_DIR.parent
 LOAD_SCRIPT = services.BENCHMARKS_DIR / "load.lua"
@@ -270,28 +269,51 @@ def measure(servers: dict, endpoints: dict, args) -> list[dict]:
     return runs
 
 
-def machine(project: Path, wrk_version: str) -> dict:
-    probe = "import platform, sentry_sdk; print(platform.python_version(), sentry_sdk.VERSION)"
-    python = project / ".venv" / "bin" / "python"
-    python_version, sdk_version = subprocess.run(
-        [str(python), "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "os": f"{platform.system()} {platform.release()}",
-        "python": python_version,
-        "sentry_sdk": sdk_version,
-        "wrk": wrk_version,
-    }
+def start_servers(project: Path, env: dict, dsn: str) -> dict[str, services.Server]:
+    """One service process per variant, and the ceiling app; stops them all if one fails."""
+    app = f"{package_name(project)}.main:app"
+    servers: dict[str, services.Server] = {}
+    try:
+        for variant in VARIANTS:
+            port = services.free_port()
+            command = services.uvicorn_command(project, app, port)
+            servers[variant] = services.start_server(
+                variant,
+                command,
+                cwd=project,
+                env=variant_env(env, variant, dsn),
+                port=port,
+            )
+        port = services.free_port()
+        command = services.uvicorn_command(
+            project, "ceiling:app", port, app_dir=services.BENCHMARKS_DIR
+        )
+        servers["ceiling"] = services.start_server(
+            "ceiling", command, cwd=project, env=env, port=port
+        )
+    except RuntimeError:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers: dict[str, services.Server]) -> None:
+    for server in servers.values():
+        services.stop(server.process)
+
+
+def prepare_requests(endpoints: dict, base_url: str) -> None:
+    """A signed-in user's token for the endpoints that need one, and a cart for checkout."""
+    token = sign_in(base_url)
+    products = services.request_json(base_url, "GET", "/api/v1/products")
+    for endpoint in endpoints.values():
+        if endpoint.get("auth"):
+            endpoint["token"] = token
+    if "checkout" in endpoints:
+        cart = {"items": [{"product_id": products[0]["id"], "quantity": 1}]}
+        endpoints["checkout"]["body"] = json.dumps(
+            {**cart, "payment_token": "tok_bench"}
+        )
 
 
 def main() -> None:
@@ -300,49 +322,16 @@ def main() -> None:
     args.work_dir.mkdir(parents=True, exist_ok=True)
     env = base_env(args.work_dir.resolve())
     project = prepare_project(args.work_dir.resolve(), env)
-    app = f"{package_name(project)}.main:app"
     endpoints = {name: dict(ENDPOINTS[name]) for name in args.endpoints}
 
     with services.envelope_sink() as (dsn, envelopes):
         starts = time_starts(project, env, dsn, args.starts)
-        servers = {}
+        servers = start_servers(project, env, dsn)
         try:
-            for variant in VARIANTS:
-                port = services.free_port()
-                servers[variant] = services.start_server(
-                    variant,
-                    services.uvicorn_command(project, app, port),
-                    cwd=project,
-                    env=variant_env(env, variant, dsn),
-                    port=port,
-                )
-            port = services.free_port()
-            servers["ceiling"] = services.start_server(
-                "ceiling",
-                services.uvicorn_command(
-                    project, "ceiling:app", port, app_dir=services.BENCHMARKS_DIR
-                ),
-                cwd=project,
-                env=env,
-                port=port,
-            )
-            base_url = servers["no-dsn"].base_url
-            token = sign_in(base_url)
-            product_id = services.request_json(base_url, "GET", "/api/v1/products")[0][
-                "id"
-            ]
-            for endpoint in endpoints.values():
-                if endpoint.get("auth"):
-                    endpoint["token"] = token
-            if "checkout" in endpoints:
-                cart = {"items": [{"product_id": product_id, "quantity": 1}]}
-                endpoints["checkout"]["body"] = json.dumps(
-                    {**cart, "payment_token": "tok_bench"}
-                )
+            prepare_requests(endpoints, servers["no-dsn"].base_url)
             runs = measure(servers, endpoints, args)
         finally:
-            for server in servers.values():
-                services.stop(server.process)
+            stop_servers(servers)
 
     summary = report.summarise(runs)
     table = report.markdown_table(summary)
@@ -352,7 +341,7 @@ def main() -> None:
         return
     record = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(project, wrk_version),
+        "machine": publish.machine(project, wrk_version),
         "settings": {
             "duration_s": args.duration,
             "warmup_s": args.warmup,
@@ -365,81 +354,7 @@ def main() -> None:
         "runs": runs,
         "summary": summary,
     }
-    write_docs(args.docs_dir, record, table)
-
-
-def write_docs(docs_dir: Path, record: dict, table: str) -> None:
-    raw_dir = docs_dir / "benchmarks" / "raw"
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    stamp = record["when"].replace(":", "").replace("+0000", "Z")
-    (raw_dir / f"{stamp}.json").write_text(json.dumps(record, indent=2) + "\n")
-    machine_line = (
-        "{cores} cores of {cpu}, {os}; Python {python}, sentry-sdk {sentry_sdk}, wrk {wrk}"
-    ).format(**record["machine"])
-    settings = record["settings"]
-    report.draw_chart(
-        record["summary"],
-        docs_dir / "benchmarks" / "ratios.png",
-        "Throughput with Sentry relative to no DSN "
-        f"({record['when'][:10]}, {record['machine']['cores']} cores, "
-        f"Python {record['machine']['python']}, sentry-sdk {record['machine']['sentry_sdk']})",
-    )
-    starts = record["start_seconds"]
-    start_lines = "\n".join(
-        f"- {variant}: median {values['median']:.2f} s, slowest {values['max']:.2f} s "
-        f"(CPU time of the process: median {values['cpu_median']:.2f} s)"
-        for variant, values in starts.items()
-    )
-    text = DOC_TEMPLATE.format(
-        when=record["when"],
-        machine=machine_line,
-        duration=settings["duration_s"],
-        rounds=settings["rounds"],
-        connections=settings["connections"],
-        table=table,
-        start_lines=start_lines,
-        envelopes=record["envelopes_received"],
-        raw=f"benchmarks/raw/{stamp}.json",
-    )
-    (docs_dir / "benchmarks.md").write_text(text)
-    print(f"wrote {docs_dir / 'benchmarks.md'}")
-
-
-DOC_TEMPLATE = """\
-# What Sentry costs per request
-
-Measured with `make bench` on {when}: {machine}.
-
-The default project is baked, migrated and seeded, then served by uvicorn with one worker in
-`ENVIRONMENT=production`; wrk loads it over loopback with {connections} connections, {duration} s
-per measurement, {rounds} rounds, the order of the variants rotated every round. Variants:
-
-- **no-dsn**: `SENTRY_DSN` empty, the SDK is not initialised;
-- **sentry-0.1**: the production settings (errors, user, tags, breadcrumbs, tracing at 0.1),
-  sending to a local sink in another process that accepts every envelope;
-- **sentry-1.0**: the same with every request traced;
-- **ceiling**: a bare Starlette JSON endpoint, what this machine serves at most.
-
-Endpoints: `GET /health`, `GET /api/v1/users/me` (bearer token, one database read) and
-`POST /api/v1/checkout` (a new order per request, each with its own `Idempotency-Key`).
-Profiling is off in every variant (`SENTRY_PROFILE_SESSION_SAMPLE_RATE=0`).
-
-Cells give the median of the rounds and, in brackets, the lowest and highest. Ratios compare each
-round with the no-DSN measurement of the same round.
-
-{table}
-
-![Throughput relative to no DSN](benchmarks/ratios.png)
-
-Dashed lines: the targets, 0.90x for health checks, 0.85x for the other endpoints (p99 at most
-1.3x).
-
-Process start to the first 200 on `/health`:
-
-{start_lines}
-
-The sink received {envelopes} envelopes. Raw numbers: [{raw}]({raw}).
-"""
+    publish.write_docs(args.docs_dir, record, table)
 
 
 if __name__ == "__main__":
