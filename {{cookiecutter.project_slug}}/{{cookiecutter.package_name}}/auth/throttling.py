@@ -51,7 +51,7 @@ class AuthThrottle:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
-def get_auth_throttle(request: Request) -> AuthThrottle:
+async def get_auth_throttle(request: Request) -> AuthThrottle:
     throttle: AuthThrottle = request.app.state.auth_throttle
     return throttle
 

@@ -6,12 +6,12 @@ from {{ cookiecutter.package_name }}.checkout.payments import PaymentProvider
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
 
 
-def get_payment_provider(request: Request) -> PaymentProvider:
+async def get_payment_provider(request: Request) -> PaymentProvider:
     provider: PaymentProvider = request.app.state.payment_provider
     return provider
 
 
-def get_fallback_cache(request: Request) -> FallbackCache:
+async def get_fallback_cache(request: Request) -> FallbackCache:
     cache: FallbackCache = request.app.state.fallback_cache
     return cache
 

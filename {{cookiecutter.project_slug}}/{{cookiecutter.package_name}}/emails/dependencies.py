@@ -5,7 +5,7 @@ from fastapi import Depends, Request
 from {{ cookiecutter.package_name }}.emails.backends import EmailBackend
 
 
-def get_email_backend(request: Request) -> EmailBackend:
+async def get_email_backend(request: Request) -> EmailBackend:
     backend: EmailBackend = request.app.state.email_backend
     return backend
 

@@ -72,6 +72,9 @@ class SentryContextMiddleware:
             request_id_var.reset(reset_token)
 
     def _identify(self, authorization: str | None) -> str | int | None:
+        # Verifying a token costs a signature check: only worth it when events can be sent.
         if self.identify_user is None or not authorization:
+            return None
+        if not sentry_sdk.get_client().is_active():
             return None
         return self.identify_user(authorization)
