@@ -52,8 +52,8 @@ def test_a_session_arrives_grouped_and_scrubbed(
                 session.send_email()
                 session.hit_setup_check()
                 session.make_expected_mistakes()
-            # The email fails after its response; wait for it before stopping the service.
-            sink.wait_for(lambda s: len(s.payloads("event")) >= 4)
+            # Emails fail after their responses; wait for them before stopping the service.
+            sink.wait_for(lambda s: len(s.payloads("event")) >= 5)
             service.stop()
 
     issues = [
@@ -63,7 +63,8 @@ def test_a_session_arrives_grouped_and_scrubbed(
     events = [event for _, events in issues for event in events]
     urls = [e["data"].get("request", {}).get("url", "") for e in events]
     assert not [url for url in urls if url.endswith(("/no-such-route", "/auth/login"))]
-    assert len(events) == 4, [e["data"].get("fingerprint") for e in events]
+    # Two payments, the setup check, and two emails: the sign-up's welcome and the one sent.
+    assert len(events) == 5, [e["data"].get("fingerprint") for e in events]
     assert len(issues) == 3
 
     release = f"orders-service@0.1.0+{GIT_SHA[:12]}"
@@ -71,8 +72,9 @@ def test_a_session_arrives_grouped_and_scrubbed(
     for event in events:
         assert event["data"]["release"] == release
         assert event["data"]["environment"] == ENVIRONMENT
-        assert event["data"]["user"]["id"] == user_id
         assert "request_id" in event["data"]["tags"]
+        if not event["data"]["request"]["url"].endswith("/auth/register"):
+            assert event["data"]["user"]["id"] == user_id
 
     _, [unhandled] = _issue_of(
         issues,
@@ -98,10 +100,17 @@ def test_a_session_arrives_grouped_and_scrubbed(
         assert data["contexts"]["order"]["payment_method"] == "card"
         assert {"Payment started", "Payment failed"} <= set(_crumbs(data))
 
-    _, [email] = _issue_of(
+    _, emails = _issue_of(
         issues,
         lambda data: data.get("fingerprint", [])[:3] == ["handled", "email", "smtp"],
     )
+    [welcome] = [
+        e for e in emails if e["data"]["request"]["url"].endswith("/auth/register")
+    ]
+    [email] = [
+        e for e in emails if e["data"]["request"]["url"].endswith("/emails/send")
+    ]
+    assert "user" not in welcome["data"], "sign-up is anonymous"
     assert email["data"]["tags"]["plan"] == "free"
     assert "Email queued" in _crumbs(email["data"])
 
