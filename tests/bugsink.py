@@ -19,7 +19,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
-from tests.running_service import ServiceFailed, free_port
+from tests.running_service import ServiceFailed, free_port, stop_process
 
 REQUIREMENT = "bugsink>=2.6,<3"
 STARTUP_TIMEOUT = 60
@@ -130,12 +130,7 @@ class Bugsink:
                     f"{error}\n--- bugsink log ---\n{log.read()}"
                 ) from error
             finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                stop_process(process)
 
     def _wait_until_ready(self, process: subprocess.Popen) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -41,7 +41,7 @@ class Service:
 
     def stop(self) -> None:
         """SIGTERM, as a process manager would; fail unless the lifespan shut down cleanly."""
-        _stop(self.process)
+        stop_process(self.process)
         # uvicorn re-raises the signal once it has shut down, so -SIGTERM is a clean exit.
         assert self.process.returncode in (0, -signal.SIGTERM), self.output()
         assert "Application shutdown complete." in self.output(), self.output()
@@ -74,12 +74,12 @@ def service_process(project: BakedProject, env: dict) -> Iterator[Service]:
             _wait_until_healthy(service.url, process)
             yield service
         except Exception as error:
-            _stop(process)
+            stop_process(process)
             raise ServiceFailed(
                 f"{error}\n--- service log ---\n{service.output()}"
             ) from error
         finally:
-            _stop(process)
+            stop_process(process)
 
 
 @contextlib.contextmanager
@@ -103,7 +103,8 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:
     raise ServiceFailed(f"/health did not answer 200 within {STARTUP_TIMEOUT}s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate, and kill what does not stop within 15 s."""
     if process.poll() is None:
         process.terminate()
         try:
