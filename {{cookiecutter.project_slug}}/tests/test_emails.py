@@ -81,12 +81,16 @@ async def test_an_smtp_server_that_never_answers_times_out_and_is_reported(
     client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI, sentry: CapturingTransport
 ) -> None:
     user = await sign_up()
-    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    # Held, because a writer that is garbage collected closes its connection.
+    held: list[asyncio.StreamWriter] = []
+    silent = await asyncio.start_server(lambda _, writer: held.append(writer), "127.0.0.1", 0)
     port = silent.sockets[0].getsockname()[1]
     app.state.email_backend = SmtpEmailBackend(host="127.0.0.1", port=port, timeout=0.2)
 
     async with silent:
         response = await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
+        for writer in held:
+            writer.close()
 
     assert response.status_code == 202
     [event] = sentry.events
