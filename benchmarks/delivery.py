@@ -133,11 +133,22 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=100, help="requests of each kind per mode"
     )
+    parser.add_argument(
+        "--also",
+        choices=[mode for mode in MODES if mode not in ("no DSN", HEALTHY)],
+        nargs="*",
+        help="error server states to measure besides no DSN and a healthy one (default: all)",
+    )
     arguments = parser.parse_args()
+    modes = {
+        mode: factory
+        for mode, factory in MODES.items()
+        if arguments.also is None or mode in ("no DSN", HEALTHY, *arguments.also)
+    }
     with tempfile.TemporaryDirectory(prefix="delivery-bench-") as workdir:
         project, env = prepare_project(Path(workdir))
         results = {}
-        for mode, server_factory in MODES.items():
+        for mode, server_factory in modes.items():
             with server_factory() as server:
                 print(f"measuring: {mode}", flush=True)
                 results[mode] = measure(project, env, dsn_of(server), arguments.rounds)
