@@ -11,6 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 logger = logging.getLogger(__name__)
+# The log line of an error already captured: the logging integration leaves this logger alone,
+# instead of building the same event again only to drop it as a duplicate.
+UNHANDLED_LOGGER = f"{__name__}.unhandled"
+unhandled_logger = logging.getLogger(UNHANDLED_LOGGER)
 
 
 def capture_unhandled(error: BaseException) -> str | None:
@@ -28,7 +32,7 @@ async def unhandled_error_response(request: Request, error: Exception) -> JSONRe
     """The body of every 500: an `error_id` the user can quote, which is the Sentry event id."""
     error_id = capture_unhandled(error) or uuid.uuid4().hex
     request_id = getattr(request.state, "request_id", None)
-    logger.error(
+    unhandled_logger.error(
         "Unhandled error on %s %s",
         request.method,
         request.url.path,

@@ -18,6 +18,7 @@ from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 from sentry_sdk.types import Event, Hint
 
+from .errors import UNHANDLED_LOGGER
 from .filters import is_noise
 from .scrubbing import scrub_event
 
@@ -83,6 +84,7 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     # The asyncio integration reports failed tasks already; the loop's later
     # "exception was never retrieved" log line would report them a second time.
     ignore_logger("asyncio")
+    ignore_logger(UNHANDLED_LOGGER)
     sentry_sdk.init(
         dsn=options.dsn,
         environment=options.environment,
