@@ -1,4 +1,6 @@
 from collections.abc import Callable
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -7,12 +9,29 @@ from fastapi.security import OAuth2PasswordBearer
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import UnauthorizedError
-from {{ cookiecutter.package_name }}.core.security import InvalidTokenError, decode_access_token
+from {{ cookiecutter.package_name }}.core.security import (
+    AccessToken,
+    InvalidTokenError,
+    decode_access_token,
+)
 from {{ cookiecutter.package_name }}.observability import bind_user
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+
+# The Sentry middleware verifies the bearer token before the route does; the verified token is
+# kept in the request's context, so that its signature is checked once per request.
+_verified: ContextVar[tuple[str, AccessToken] | None] = ContextVar("verified", default=None)
+
+
+def _verified_user_id(token: str, secret_key: str) -> int:
+    known = _verified.get()
+    if known is not None and known[0] == token and known[1].expires_at > datetime.now(UTC):
+        return known[1].user_id
+    verified = decode_access_token(token, secret_key=secret_key)
+    _verified.set((token, verified))
+    return verified.user_id
 
 
 async def get_current_user(
@@ -23,7 +42,7 @@ async def get_current_user(
     if token is None:
         raise UnauthorizedError("Not authenticated")
     try:
-        user_id = decode_access_token(token, secret_key=settings.secret_key.get_secret_value())
+        user_id = _verified_user_id(token, settings.secret_key.get_secret_value())
     except InvalidTokenError:
         raise UnauthorizedError() from None
     user = await users_service.get_active(session=session, user_id=user_id)
@@ -44,7 +63,7 @@ def token_user_id(secret_key: str) -> Callable[[str], int | None]:
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return decode_access_token(token, secret_key=secret_key)
+            return _verified_user_id(token, secret_key)
         except InvalidTokenError:
             return None
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
@@ -43,8 +43,13 @@ def create_access_token(*, subject: int, secret_key: str, expires_in: timedelta)
     return jwt.encode(claims, secret_key, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret_key: str) -> int:
-    """Return the user id a valid token was issued for."""
+class AccessToken(NamedTuple):
+    user_id: int
+    expires_at: datetime
+
+
+def decode_access_token(token: str, *, secret_key: str) -> AccessToken:
+    """Verify a token and return the user it was issued for and when it expires."""
     try:
         claims = jwt.decode(
             token,
@@ -57,4 +62,4 @@ def decode_access_token(token: str, *, secret_key: str) -> int:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.isdecimal():
         raise InvalidTokenError("subject is not a user id")
-    return int(subject)
+    return AccessToken(int(subject), datetime.fromtimestamp(claims["exp"], UTC))
