@@ -1,16 +1,30 @@
-"""What the SDK does per request is opt-in where it costs: sessions, and probes left alone."""
+"""What Sentry costs per request is paid only where it buys something.
 
-from collections.abc import AsyncIterator
+Sessions are opt-in, probes are left alone, SQL spans exist only in sampled transactions, the
+bearer token is verified once, and the SDK builds no log records nobody reads.
+"""
+
+import asyncio
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 import sentry_sdk
 from fastapi import FastAPI
+from sentry_sdk.tracing import Span
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
 
+from {{ cookiecutter.package_name }}.auth import dependencies as auth_dependencies
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.observability import UninstrumentedProbes
+from {{ cookiecutter.package_name }}.core.security import AccessToken, decode_access_token
+from {{ cookiecutter.package_name }}.observability import UninstrumentedProbes, init_sentry
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
+
+from .conftest import SignUp
 
 PROBES = frozenset({"/health", "/broken-probe"})
 
@@ -97,3 +111,94 @@ async def test_a_failing_probe_is_still_reported(
     assert event["event_id"] == response.json()["error_id"]
     assert event["exception"]["values"][-1]["type"] == "ProbeFailedError"
     assert event["tags"]["request_id"] == response.headers["X-Request-ID"]
+
+
+@pytest.fixture
+def memory_engine() -> Iterator[Engine]:
+    engine = create_engine("sqlite://")
+    yield engine
+    engine.dispose()
+
+
+def test_sql_statements_leave_breadcrumbs_and_spans_only_in_sampled_transactions(
+    memory_engine: Engine, sentry: CapturingTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    children: list[Span] = []
+    start_child = Span.start_child
+
+    def counting_start_child(span: Span, **kwargs: Any) -> Span:
+        child = start_child(span, **kwargs)
+        children.append(child)
+        return child
+
+    monkeypatch.setattr(Span, "start_child", counting_start_child)
+    sentry_sdk.get_isolation_scope().clear_breadcrumbs()
+
+    with memory_engine.connect() as connection:
+        with sentry_sdk.start_transaction(name="left out", sampled=False):
+            connection.execute(text("SELECT 'left out'"))
+        assert children == [], "no span for a transaction that is never sent"
+
+        with sentry_sdk.start_transaction(name="sampled", sampled=True):
+            connection.execute(text("SELECT 'sampled'"))
+            with pytest.raises(OperationalError):
+                connection.execute(text("SELECT * FROM missing_table"))
+        sentry_sdk.capture_message("after the queries")
+
+    (transaction,) = sentry.transactions
+    spans = [(span["op"], span["description"], span["status"]) for span in transaction["spans"]]
+    assert spans == [
+        ("db", "SELECT 'sampled'", "ok"),
+        ("db", "SELECT * FROM missing_table", "internal_error"),
+    ]
+    assert transaction["spans"][0]["data"]["db.system"] == "sqlite"
+    (event,) = sentry.events
+    queries = [c["message"] for c in event["breadcrumbs"]["values"] if c["category"] == "query"]
+    assert queries == ["SELECT 'left out'", "SELECT 'sampled'", "SELECT * FROM missing_table"]
+
+
+async def test_the_token_is_verified_once_per_request(
+    client: httpx.AsyncClient,
+    sentry: CapturingTransport,
+    sign_up: SignUp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = await sign_up()
+    verified: list[str] = []
+
+    def counting_decode(token: str, *, secret_key: str) -> AccessToken:
+        verified.append(token)
+        return decode_access_token(token, secret_key=secret_key)
+
+    monkeypatch.setattr(auth_dependencies, "decode_access_token", counting_decode)
+
+    # A context of its own, as the server gives every request.
+    request = client.get("/api/v1/users/me", headers=user["headers"])
+    response = await asyncio.create_task(request, context=contextvars.Context())
+
+    assert response.status_code == 200
+    assert verified == [user["token"]], "once by the middleware, then reused by the route"
+    transaction = sentry.transactions[-1]
+    assert transaction["user"]["id"] == str(user["id"])
+
+
+def test_the_sdk_builds_debug_records_only_when_asked_to(settings: Settings) -> None:
+    sdk_logger = logging.getLogger("sentry_sdk.errors")
+    assert not sdk_logger.isEnabledFor(logging.INFO)
+
+    debug = settings.model_copy(update={"sentry_debug": True})
+    init_sentry(debug.sentry_options(), transport=CapturingTransport())
+
+    assert sdk_logger.isEnabledFor(logging.DEBUG)
+
+
+async def test_only_the_integrations_the_service_uses_are_on(
+    client: httpx.AsyncClient, sentry: CapturingTransport
+) -> None:
+    await client.get("/api/v1/products")
+
+    (transaction,) = sentry.transactions
+    integrations = set(transaction["sdk"]["integrations"])
+    assert {"fastapi", "starlette", "logging", "httpx"} <= integrations
+    assert not integrations & {"argv", "stdlib"}, "the command line, and http.client spans"
+    assert "sys.argv" not in transaction.get("extra", {})

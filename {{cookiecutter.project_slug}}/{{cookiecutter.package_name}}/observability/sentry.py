@@ -8,19 +8,27 @@ from typing import Any
 
 import sentry_sdk
 from sentry_sdk.integrations.asyncio import enable_asyncio_integration
+from sentry_sdk.integrations.atexit import AtexitIntegration
 {%- if cookiecutter.task_queue == "celery" %}
 from sentry_sdk.integrations.celery import CeleryIntegration
 {%- endif %}
+from sentry_sdk.integrations.dedupe import DedupeIntegration
+from sentry_sdk.integrations.excepthook import ExcepthookIntegration
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.httpx import HttpxIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
-from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
+from sentry_sdk.integrations.modules import ModulesIntegration
+{%- if cookiecutter.task_queue == "celery" %}
+from sentry_sdk.integrations.redis import RedisIntegration
+{%- endif %}
 from sentry_sdk.integrations.starlette import StarletteIntegration
+from sentry_sdk.integrations.threading import ThreadingIntegration
 from sentry_sdk.types import Event, Hint
 
 from .errors import UNHANDLED_LOGGER
 from .filters import is_noise
 from .scrubbing import scrub_event
+from .sql import instrument_sqlalchemy
 
 SERVER_ERRORS = frozenset(range(500, 600))
 
@@ -97,12 +105,20 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         auto_session_tracking=options.track_sessions,
         max_request_body_size="medium",
         debug=options.debug,
+        # Only what the service uses. Left out of the SDK's defaults: argv (the server's command
+        # line on every event) and stdlib (http.client spans, paid on each of the SDK's own
+        # uploads as well); nothing is switched on because its package happens to be installed.
+        default_integrations=False,
         integrations=[
+            AtexitIntegration(),
+            DedupeIntegration(),
+            ExcepthookIntegration(),
+            ModulesIntegration(),
+            ThreadingIntegration(),
             StarletteIntegration(
                 transaction_style="url", failed_request_status_codes=SERVER_ERRORS
             ),
             FastApiIntegration(transaction_style="url", failed_request_status_codes=SERVER_ERRORS),
-            SqlalchemyIntegration(),
             HttpxIntegration(),
             # sentry_logs_level=None: the service does not send Sentry logs, so no record
             # needs to pass through that handler.
@@ -112,10 +128,17 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
 {%- if cookiecutter.task_queue == "celery" %}
             # Traces continue from the request into its tasks; beat jobs report cron check-ins.
             CeleryIntegration(propagate_traces=True, monitor_beat_tasks=True),
+            RedisIntegration(),
 {%- endif %}
         ],
         **overrides,
     )
+    instrument_sqlalchemy()
+    # The SDK logs a debug line for every transaction it leaves out of the sample, and an info
+    # line for every event a filter drops; without debug its handler discards them, but only
+    # after each record was built.
+    sdk_log_level = logging.DEBUG if options.debug else logging.WARNING
+    logging.getLogger("sentry_sdk.errors").setLevel(sdk_log_level)
     return True
 
 
