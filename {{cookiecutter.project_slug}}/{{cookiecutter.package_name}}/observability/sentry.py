@@ -1,5 +1,6 @@
 """Sentry initialisation: call `init_sentry` before the application is imported."""
 
+import asyncio
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -7,7 +8,6 @@ from functools import partial
 from typing import Any
 
 import sentry_sdk
-from sentry_sdk.integrations.asyncio import enable_asyncio_integration
 from sentry_sdk.integrations.atexit import AtexitIntegration
 {%- if cookiecutter.task_queue == "celery" %}
 from sentry_sdk.integrations.celery import CeleryIntegration
@@ -29,6 +29,7 @@ from .errors import UNHANDLED_LOGGER
 from .filters import is_noise
 from .scrubbing import scrub_event
 from .sql import instrument_sqlalchemy
+from .tasks import report_task_failures
 
 SERVER_ERRORS = frozenset(range(500, 600))
 
@@ -89,8 +90,8 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     def before_send_transaction(event: Event, hint: Hint) -> Event | None:
         return scrub(event)
 
-    # The asyncio integration reports failed tasks already; the loop's later
-    # "exception was never retrieved" log line would report them a second time.
+    # Failed tasks are reported as they fail (tasks.py); the loop's later "exception was never
+    # retrieved" log line would report them a second time.
     ignore_logger("asyncio")
     ignore_logger(UNHANDLED_LOGGER)
     sentry_sdk.init(
@@ -145,8 +146,7 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
 def enable_asyncio_tracking() -> None:
     """Capture errors of stray asyncio tasks; must run inside the event loop (the lifespan)."""
     if sentry_sdk.get_client().is_active():
-        # Spans per task would trace every internal task of the server as well.
-        enable_asyncio_integration(task_spans=False)
+        report_task_failures(asyncio.get_running_loop())
 
 
 def flush_sentry(timeout: float = 2.0) -> None:

@@ -1,0 +1,49 @@
+"""Failures of asyncio tasks, reported with the request and user they were started for.
+
+An exception that ends a task nobody awaits is otherwise only logged, if at all, when the task
+is garbage-collected. Wrapping each task reports the failure as it happens, in the context the
+task was created in: a task started by a request carries that request's user and tags.
+
+The SDK's asyncio integration does the same and also gives every task a scope of its own and a
+new name. The server starts a task per request, and the request already gets its scope from
+the ASGI integration, so that work was paid twice on every request.
+"""
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import sentry_sdk
+from sentry_sdk.utils import event_from_exception
+
+T = TypeVar("T")
+
+
+def report_task_failures(loop: asyncio.AbstractEventLoop) -> None:
+    """Report an exception escaping any task the loop creates from now on."""
+    create_task = loop.get_task_factory()
+    if getattr(create_task, "reports_failures", False):
+        return
+
+    def task_factory(
+        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+    ) -> asyncio.Future[Any]:
+        reporting = _reporting(coro)
+        if create_task is None:
+            return asyncio.Task(reporting, loop=loop, **kwargs)
+        return create_task(loop, reporting, **kwargs)
+
+    task_factory.reports_failures = True  # type: ignore[attr-defined]
+    loop.set_task_factory(task_factory)  # type: ignore[arg-type]
+
+
+async def _reporting(coro: Coroutine[Any, Any, T]) -> T:
+    try:
+        return await coro
+    except Exception as error:
+        client = sentry_sdk.get_client()
+        event, hint = event_from_exception(
+            error, client_options=client.options, mechanism={"type": "asyncio", "handled": False}
+        )
+        sentry_sdk.capture_event(event, hint=hint)
+        raise
