@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench bench-delivery lint format clean
+.PHONY: help demo test bench bench-instructions bench-delivery lint format clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -19,7 +19,7 @@ DEFAULT_SLUG = $(shell $(BIN)/python -c 'from cookiecutter.generate import gener
 	print(prompt_for_config(generate_context("cookiecutter.json"), no_input=True)["project_slug"])')
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-7s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 $(TOOLS): requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ $(BENCH_VENV)/.installed: benchmarks/requirements.txt
 
 bench: $(BENCH_VENV)/.installed ## Measure what Sentry costs per request; writes docs/benchmarks.md
 	$(BENCH_VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
+
+bench-instructions: $(BENCH_VENV)/.installed ## Count instructions per request with callgrind, unmoved by noise
+	$(BENCH_VENV)/bin/python -m benchmarks.instructions $(BENCH_ARGS)
 
 bench-delivery: $(TOOLS) ## Measure latency and memory of the baked service while its error server fails
 	$(BIN)/python -m benchmarks.delivery

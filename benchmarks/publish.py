@@ -103,6 +103,9 @@ Process start to the first 200 on `/health`:
 
 {start_lines}
 
+Instructions per request, counted by callgrind and so unmoved by other work on the machine:
+[benchmarks/instructions.md](benchmarks/instructions.md) (`make bench-instructions`).
+
 The sink received {envelopes} envelopes. Raw numbers: [{raw}]({raw}); the other files in
 `benchmarks/raw/` are other runs. On a machine shared with other work the ratios of two runs can
 differ by 0.1 to 0.2, so compare runs made on a quiet machine, or several.

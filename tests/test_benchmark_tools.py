@@ -5,7 +5,7 @@ import urllib.parse
 
 import pytest
 
-from benchmarks import report, services
+from benchmarks import instructions, report, services
 
 
 def test_the_sink_acknowledges_every_envelope_on_one_connection():
@@ -53,3 +53,12 @@ def test_each_round_is_compared_with_no_dsn_of_the_same_round():
     table = report.markdown_table([baseline, sentry])
     assert "| health | sentry-0.1 | 115 (50–180) |" in table
     assert "| 0.70x (0.50–0.90) |" in table
+
+
+def test_instruction_counts_are_compared_with_no_dsn():
+    counts = {"health": {"no-dsn": 900_000, "sentry-0.1": 1_000_000}}
+
+    table = instructions.markdown_table(counts)
+
+    assert "| health | no-dsn | 0.90 M | - |" in table
+    assert "| health | sentry-0.1 | 1.00 M | 0.90x |" in table

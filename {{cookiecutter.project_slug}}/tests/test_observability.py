@@ -332,7 +332,7 @@ async def test_checkout_records_context_breadcrumbs_and_spans(
     }
     assert [c["message"] for c in crumbs(event, "checkout")] == ["Discount applied"]
     assert [c["message"] for c in crumbs(event, "payment")] == ["Payment started", "Payment failed"]
-    assert crumbs(event, "query"), "SQL breadcrumbs from the SQLAlchemy integration"
+    assert crumbs(event, "query"), "a breadcrumb per SQL statement"
 
     transaction = next(t for t in sentry.transactions if t["transaction"] == "/api/v1/checkout")
     spans = {span["op"]: span for span in transaction["spans"]}

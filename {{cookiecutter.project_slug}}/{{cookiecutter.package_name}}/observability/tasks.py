@@ -11,12 +11,10 @@ the ASGI integration, so that work was paid twice on every request.
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any
 
 import sentry_sdk
 from sentry_sdk.utils import event_from_exception
-
-T = TypeVar("T")
 
 
 def report_task_failures(loop: asyncio.AbstractEventLoop) -> None:
@@ -37,7 +35,7 @@ def report_task_failures(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_task_factory(task_factory)  # type: ignore[arg-type]
 
 
-async def _reporting(coro: Coroutine[Any, Any, T]) -> T:
+async def _reporting(coro: Coroutine[Any, Any, Any]) -> Any:
     try:
         return await coro
     except Exception as error:
