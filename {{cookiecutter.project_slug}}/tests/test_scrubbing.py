@@ -16,6 +16,7 @@ LONG_PREFIX = "x" * 600
         ("retrying with PASSWORD=hunter2", "hunter2"),
         ("config api_key: 'k-123'", "k-123"),
         ("card 4242-4242-4242-4242 declined", "4242-4242-4242-4242"),
+        ("card:4242424242424242.", "4242424242424242"),
         ("sent to jane@example.com", "jane@example.com"),
         (f"{LONG_PREFIX} password=hunter2", "hunter2"),
     ],
@@ -33,6 +34,8 @@ def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
     [
         "SELECT users.id, users.hashed_password FROM users WHERE users.id = ?",
         "4bf92f3577b34da6a3ce929d0e0e4736",
+        # A request id whose digits in a row pass the Luhn check.
+        "2beacb3519384bb3a7c4367910594612",
         "/api/v1/orders/{order_id}",
         "order 1234 of 2026-11-21",
     ],

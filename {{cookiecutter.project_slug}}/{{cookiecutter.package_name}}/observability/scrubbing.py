@@ -35,7 +35,8 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
 _INLINE_SECRET = re.compile(
     r"(?i)\b(password|passwd|secret|token|api_?key|card_?number)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",&)]+"
 )
-_CARD_LIKE = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Not inside a longer word: a hex request id may hold a run of digits that passes Luhn.
+_CARD_LIKE = re.compile(r"(?<!\w)(?:\d[ -]?){12,18}\d(?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}\b")
 # Cheap tests run before the patterns above: most strings of an event (ids, SQL, routes) pass them.
 _SECRET_WORDS = (

@@ -10,7 +10,7 @@ the ASGI integration, so that work was paid twice on every request.
 """
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import sentry_sdk
@@ -19,20 +19,22 @@ from sentry_sdk.utils import event_from_exception
 
 def report_task_failures(loop: asyncio.AbstractEventLoop) -> None:
     """Report an exception escaping any task the loop creates from now on."""
-    create_task = loop.get_task_factory()
-    if getattr(create_task, "reports_failures", False):
-        return
+    previous = loop.get_task_factory()
+    if not isinstance(previous, _ReportingTaskFactory):
+        # The factory's type in typeshed differs between Python versions.
+        loop.set_task_factory(_ReportingTaskFactory(previous))  # type: ignore[arg-type, unused-ignore]
 
-    def task_factory(
-        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
+
+class _ReportingTaskFactory:
+    def __init__(self, create_task: Callable[..., asyncio.Future[Any]] | None) -> None:
+        self.create_task = create_task
+
+    def __call__(
+        self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
     ) -> asyncio.Future[Any]:
-        reporting = _reporting(coro)
-        if create_task is None:
-            return asyncio.Task(reporting, loop=loop, **kwargs)
-        return create_task(loop, reporting, **kwargs)
-
-    task_factory.reports_failures = True  # type: ignore[attr-defined]
-    loop.set_task_factory(task_factory)  # type: ignore[arg-type]
+        if self.create_task is None:
+            return asyncio.Task(_reporting(coro), loop=loop, **kwargs)
+        return self.create_task(loop, _reporting(coro), **kwargs)
 
 
 async def _reporting(coro: Coroutine[Any, Any, Any]) -> Any:
