@@ -26,9 +26,13 @@ class App:
         self.app = app
         self.token = ""
 
-    async def request(self, method: str, path: str, body: bytes = b"", **headers: str) -> dict:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", **headers: str
+    ) -> dict:
         header_list = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"drive-app")]
-        header_list += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+        header_list += [
+            (k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()
+        ]
         if self.token:
             header_list.append((b"authorization", f"Bearer {self.token}".encode()))
         scope = {

@@ -41,7 +41,11 @@ def parse_args() -> argparse.Namespace:
         "--requests", type=int, default=800, help="extra requests of the long series"
     )
     parser.add_argument(
-        "--endpoints", nargs="+", choices=ENDPOINTS, default=list(ENDPOINTS), metavar="ENDPOINT"
+        "--endpoints",
+        nargs="+",
+        choices=ENDPOINTS,
+        default=list(ENDPOINTS),
+        metavar="ENDPOINT",
     )
     parser.add_argument("--work-dir", type=Path, default=run.TEMPLATE_DIR / ".bench")
     parser.add_argument("--docs-dir", type=Path, default=run.TEMPLATE_DIR / "docs")
