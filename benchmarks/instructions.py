@@ -21,7 +21,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from benchmarks import run, services
+from benchmarks import publish, run, services
 
 # Path, and whether the request carries a bearer token.
 ENDPOINTS = {"health": ("/health", False), "users-me": ("/api/v1/users/me", True)}
@@ -144,14 +144,18 @@ def main() -> None:
         when = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         target = args.docs_dir / "benchmarks" / "instructions.md"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(DOC_TEMPLATE.format(when=when, extra=extra, table=table))
+        versions = publish.machine(project, wrk_version="")
+        target.write_text(
+            DOC_TEMPLATE.format(when=when, extra=extra, table=table, **versions)
+        )
         print(f"wrote {target}")
 
 
 DOC_TEMPLATE = """\
 # What Sentry costs per request, in instructions
 
-Measured with `make bench-instructions` on {when}. callgrind counts the instructions of the
+Measured with `make bench-instructions` on {when} (Python {python}, sentry-sdk
+{sentry_sdk}). callgrind counts the instructions of the
 baked default project serving requests in-process (no uvicorn, no network), {extra} requests per
 measurement after start-up and warm-up, each in a task of its own as uvicorn runs them. The
 variants are those of [the throughput benchmark](../benchmarks.md), plus **sentry-0.0**: Sentry
