@@ -14,9 +14,7 @@ transactions are chosen at random, so at a rate of 0.1 the count still varies by
 
 import argparse
 import datetime
-import os
 import re
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -53,15 +51,6 @@ def parse_args() -> argparse.Namespace:
         "--no-docs", action="store_true", help="print the table, write nothing"
     )
     return parser.parse_args()
-
-
-def ensure_valgrind() -> None:
-    if not shutil.which("valgrind"):
-        print("valgrind is missing; installing the Debian package", flush=True)
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
-        subprocess.run(
-            [*sudo, "apt-get", "install", "-y", "-q", "valgrind"], check=True
-        )
 
 
 def count_instructions(project: Path, env: dict, endpoint: str, requests: int) -> int:
@@ -118,7 +107,7 @@ def markdown_table(counts: dict[str, dict[str, int]]) -> str:
 def main() -> None:
     args = parse_args()
     extra = args.requests - args.requests % 8 or 8  # the driver runs eight workers
-    ensure_valgrind()
+    services.ensure_debian_package("valgrind")
     env = run.base_env(args.work_dir)
     project = run.prepare_project(args.work_dir, env)
     counts: dict[str, dict[str, int]] = {}

@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import secrets
-import shutil
 import statistics
 import subprocess
 import uuid
@@ -80,10 +79,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def ensure_wrk() -> str:
-    if not shutil.which("wrk"):
-        print("wrk is missing; installing the Debian package", flush=True)
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
-        subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], check=True)
+    services.ensure_debian_package("wrk")
     # wrk prints its version in the usage text and exits non-zero.
     usage = subprocess.run(
         ["wrk", "--version"], capture_output=True, text=True, check=False

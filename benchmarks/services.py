@@ -4,6 +4,7 @@ import contextlib
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,15 @@ from pathlib import Path
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 30.0
+
+
+def ensure_debian_package(command: str) -> None:
+    """Install the Debian package of the same name when `command` is not on PATH."""
+    if shutil.which(command):
+        return
+    print(f"{command} is missing; installing the Debian package", flush=True)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-q", command], check=True)
 
 
 def free_port() -> int:
