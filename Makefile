@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench bench-instructions bench-delivery lint format clean
+.PHONY: help demo test bench bench-instructions bench-delivery bench-burst lint format clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -48,6 +48,9 @@ bench-instructions: $(BENCH_VENV)/.installed ## Count instructions per request w
 
 bench-delivery: $(TOOLS) ## Measure latency and memory of the baked service while its error server fails
 	$(BIN)/python -m benchmarks.delivery
+
+bench-burst: $(TOOLS) ## Measure a write burst (64 connections) on SQLite and PostgreSQL; writes docs/benchmarks/write-burst.md
+	$(BIN)/python -m benchmarks.write_burst $(BENCH_ARGS)
 
 lint: $(TOOLS) ## Check the hooks, tests and benchmarks with ruff
 	$(BIN)/ruff check hooks tests benchmarks

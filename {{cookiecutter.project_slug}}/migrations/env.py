@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from {{ cookiecutter.package_name }}.core.config import get_settings
+from {{ cookiecutter.package_name }}.core.config import DatabaseOptions, get_settings
 from {{ cookiecutter.package_name }}.core.db import create_engine
 from {{ cookiecutter.package_name }}.models import Base
 
@@ -32,7 +32,9 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_engine(database_url())
+    # SQLite: a batch migration copies a table and drops the old one, which checked foreign
+    # keys would refuse while other tables refer to it.
+    engine = create_engine(database_url(), options=DatabaseOptions(foreign_keys=False))
     async with engine.connect() as connection:
         await connection.run_sync(run_migrations)
     await engine.dispose()

@@ -42,7 +42,9 @@ from {{ cookiecutter.package_name }}.users.router import router as users_router
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     enable_asyncio_tracking()
-    engine = create_engine(settings.database_url, echo=settings.database_echo)
+    engine = create_engine(
+        settings.database_url, echo=settings.database_echo, options=settings.database_options()
+    )
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.fallback_cache = FallbackCache()
 {%- if cookiecutter.task_queue == "background" %}

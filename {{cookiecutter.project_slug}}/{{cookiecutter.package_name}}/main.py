@@ -17,5 +17,14 @@ init_sentry(sentry_options)
 configure_logging(json_lines=settings.logs_as_json, level=settings.log_level)
 
 from {{ cookiecutter.package_name }}.app import create_app  # noqa: E402 - after Sentry, on purpose
+from {{ cookiecutter.package_name }}.core.concurrency import (  # noqa: E402
+    ConcurrencyLimitMiddleware,
+)
 
-app = UninstrumentedProbes(create_app(settings), paths=sentry_options.untraced_paths)
+PROBES = sentry_options.untraced_paths
+# Outermost: an overloaded process refuses the excess before doing anything else for it.
+app = ConcurrencyLimitMiddleware(
+    UninstrumentedProbes(create_app(settings), paths=PROBES),
+    limit=settings.max_concurrent_requests,
+    exempt_paths=PROBES,
+)

@@ -11,7 +11,7 @@ from {{ cookiecutter.package_name }}.users import repository as users_repository
 async def log_in(*, session: AsyncSession, settings: Settings, email: str, password: str) -> str:
     """Return an access token; unknown emails and wrong passwords fail alike, in the same time."""
     user = await users_repository.get_by_email(session, email)
-    password_ok = verify_password(password, user.hashed_password if user else None)
+    password_ok = await verify_password(password, user.hashed_password if user else None)
     if user is None or not password_ok or not user.is_active:
         raise UnauthorizedError("Incorrect email or password")
     return create_access_token(

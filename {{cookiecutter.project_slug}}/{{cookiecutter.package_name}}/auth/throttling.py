@@ -57,7 +57,12 @@ async def get_auth_throttle(request: Request) -> AuthThrottle:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address; behind a proxy, uvicorn's --proxy-headers makes it the real one."""
+    """The caller's address, as the server saw it.
+
+    uvicorn replaces the proxy's address with the client's from `X-Forwarded-For` only when the
+    connection comes from an address in FORWARDED_ALLOW_IPS (empty: never), so a client cannot
+    pick its address by sending the header. Never read the header here.
+    """
     return request.client.host if request.client else "unknown"
 
 

@@ -1,5 +1,6 @@
 """Settings, read once from the environment and `.env`, validated at start."""
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Self
 
@@ -35,6 +36,24 @@ DEFAULT_PROFILE_SESSION_SAMPLE_RATE: dict[Environment, float] = {
 }
 
 
+@dataclass(frozen=True)
+class DatabaseOptions:
+    """How the engine pools connections and how long it waits; see `Settings.database_options`."""
+
+    pool_size: int = 10
+    max_overflow: int = 10
+    # Longest wait for a pooled connection (and on SQLite for the write lock) before a 503.
+    pool_timeout_seconds: float = 5.0
+    # A round trip before every checkout; without it a dead connection is found by its first
+    # query, which answers 503 and makes the pool replace every connection older than it.
+    pool_pre_ping: bool = False
+    # PostgreSQL only: a query running longer is cancelled by the server (0: never).
+    statement_timeout_seconds: float = 15.0
+    connect_timeout_seconds: float = 5.0
+    # SQLite only: foreign keys are checked unless a migration turns them off.
+    foreign_keys: bool = True
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -46,6 +65,8 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API, e.g. ["https://app.example.com"]; none by default.
     cors_allowed_origins: list[str] = []
     max_request_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Requests in progress per process; more are refused at once with 503 (0: no limit).
+    max_concurrent_requests: int = Field(default=100, ge=0)
     # Where throttling counters live: memory:// per process, or redis://host:port/db shared.
     rate_limit_storage_url: str = Field(
 {%- if cookiecutter.task_queue == "celery" %}
@@ -68,6 +89,17 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./app.db"
 {%- endif %}
     database_echo: bool = False
+    # Connections per process: kept open, and extra ones opened under load and closed after.
+    database_pool_size: int = Field(default=10, gt=0)
+    database_max_overflow: int = Field(default=10, ge=0)
+    # Longest wait for a connection (on SQLite, for the turn to write) before answering 503.
+    database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_pool_pre_ping: bool = False
+{%- if cookiecutter.database == "postgresql" %}
+    # The server cancels a query running longer (0: never); the request answers 503.
+    database_statement_timeout_seconds: float = Field(default=15.0, ge=0)
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+{%- endif %}
 
     payment_provider: Literal["fake", "http"] = "fake"
     payment_api_url: str = "http://127.0.0.1:9000"
@@ -159,6 +191,18 @@ class Settings(BaseSettings):
         if self.sentry_profile_session_sample_rate is not None:
             return self.sentry_profile_session_sample_rate
         return DEFAULT_PROFILE_SESSION_SAMPLE_RATE[self.environment]
+
+    def database_options(self) -> DatabaseOptions:
+        return DatabaseOptions(
+            pool_size=self.database_pool_size,
+            max_overflow=self.database_max_overflow,
+            pool_timeout_seconds=self.database_pool_timeout_seconds,
+            pool_pre_ping=self.database_pool_pre_ping,
+{%- if cookiecutter.database == "postgresql" %}
+            statement_timeout_seconds=self.database_statement_timeout_seconds,
+            connect_timeout_seconds=self.database_connect_timeout_seconds,
+{%- endif %}
+        )
 
     def sentry_options(self) -> SentryOptions:
         return SentryOptions(

@@ -7,7 +7,8 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator, event, make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -15,6 +16,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from {{ cookiecutter.package_name }}.core.config import DatabaseOptions
+from {{ cookiecutter.package_name }}.core.errors import DatabaseUnavailableError
+from {{ cookiecutter.package_name }}.core.sqlite import configure_sqlite
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -60,8 +65,74 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
-    return create_async_engine(database_url, echo=echo, pool_pre_ping=True)
+def create_engine(
+    database_url: str, *, echo: bool = False, options: DatabaseOptions | None = None
+) -> AsyncEngine:
+    """The engine for SQLite (WAL, one writer at a time) or PostgreSQL (bounded pool and waits)."""
+    options = options or DatabaseOptions()
+    pool = {
+        "pool_size": options.pool_size,
+        "max_overflow": options.max_overflow,
+        "pool_timeout": options.pool_timeout_seconds,
+    }
+    if make_url(database_url).get_backend_name() == "sqlite":
+        # A file cannot drop the connection: a pre-ping would only cost a round trip.
+        engine = create_async_engine(database_url, echo=echo, **pool)
+        configure_sqlite(
+            engine.sync_engine,
+            busy_timeout_seconds=options.pool_timeout_seconds,
+            foreign_keys=options.foreign_keys,
+        )
+    else:
+        server_settings = {"application_name": "{{ cookiecutter.project_slug }}"}
+        if options.statement_timeout_seconds:
+            server_settings["statement_timeout"] = str(
+                int(options.statement_timeout_seconds * 1000)
+            )
+        engine = create_async_engine(
+            database_url,
+            echo=echo,
+            pool_pre_ping=options.pool_pre_ping,
+            connect_args={
+                "server_settings": server_settings,
+                "timeout": options.connect_timeout_seconds,
+            },
+            **pool,
+        )
+    event.listen(engine.sync_engine, "handle_error", raise_unavailable)
+    return engine
+
+
+# SQLSTATEs of a database that is there but cannot serve now: query cancelled (statement
+# timeout), lock timeout, too many connections, shutting down or starting up.
+UNAVAILABLE_SQLSTATES = {"57014": "statement_timeout", "55P03": "lock_timeout"}
+UNAVAILABLE_SQLSTATE_CLASSES = {"53": "insufficient_resources", "57": "shutting_down"}
+
+
+def unavailable_reason(context: ExceptionContext) -> str | None:
+    """Why the database cannot serve right now, or None when the error is the query's own."""
+    error = context.original_exception
+    if context.is_disconnect:
+        return "disconnected"
+    if context.connection is None:
+        # No connection yet: refused, timed out, or the server is starting or shutting down.
+        return "unreachable"
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    if isinstance(sqlstate, str):
+        return UNAVAILABLE_SQLSTATES.get(sqlstate) or UNAVAILABLE_SQLSTATE_CLASSES.get(sqlstate[:2])
+    if "database is locked" in str(error):
+        return "locked"
+    return None
+
+
+def raise_unavailable(context: ExceptionContext) -> None:
+    """Turn an outage into a 503 with Retry-After; let every other database error through."""
+    if context.is_pre_ping:
+        return  # the pool handles it: it reconnects
+    reason = unavailable_reason(context)
+    if reason is not None:
+        retry_after = 5 if reason in ("disconnected", "unreachable", "shutting_down") else 1
+        raise DatabaseUnavailableError(reason=reason, retry_after_seconds=retry_after)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -69,9 +140,11 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 @asynccontextmanager
-async def standalone_session(database_url: str) -> AsyncIterator[AsyncSession]:
+async def standalone_session(
+    database_url: str, options: DatabaseOptions | None = None
+) -> AsyncIterator[AsyncSession]:
     """A session for work outside requests (commands, tasks), committed when the block ends."""
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, options=options)
     try:
         async with create_sessionmaker(engine)() as session, session.begin():
             yield session

@@ -7,6 +7,9 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from {{ cookiecutter.package_name }}.observability import capture_handled
 
 
 class AppError(Exception):
@@ -53,6 +56,33 @@ class TooManyRequestsError(AppError):
         )
 
 
+class ServiceUnavailableError(AppError):
+    """A dependency is down or saturated: a 503 the client should retry after `Retry-After`.
+
+    Reported to Sentry as a handled error grouped by `fingerprint`, so that an outage is one
+    issue with a count instead of an unhandled 500 per request; `reason` tells the cases apart.
+    """
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, reason: str, retry_after_seconds: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})
+        self.reason = reason
+        self.fingerprint = ["unavailable", reason]
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    """The database is down, restarting, unreachable or saturated."""
+
+    def __init__(self, *, reason: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(
+            "The service is unavailable; try again later",
+            reason=reason,
+            retry_after_seconds=retry_after_seconds,
+        )
+        self.fingerprint = ["database", "unavailable"]
+
+
 def error_response(status_code: int, detail: str) -> dict[int | str, dict[str, Any]]:
     """OpenAPI description of an error status, for a route's `responses=`."""
     return {
@@ -72,6 +102,15 @@ BODY_ERRORS = {
 
 async def handle_app_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, AppError)  # noqa: S101 - registered for AppError only
+    if isinstance(error, ServiceUnavailableError):
+        cause = error.__cause__ or error
+        capture_handled(
+            cause,
+            fingerprint=error.fingerprint,
+            message="Answered 503: " + error.message,
+            reason=error.reason,
+            path=request.url.path,
+        )
     return JSONResponse(
         {"detail": error.message}, status_code=error.status_code, headers=error.headers
     )
@@ -93,6 +132,14 @@ async def handle_validation_error(request: Request, error: Exception) -> JSONRes
     )
 
 
+async def handle_pool_timeout(request: Request, error: Exception) -> JSONResponse:
+    """Every pooled connection stayed busy for the pool timeout: a 503, not a 500."""
+    unavailable = DatabaseUnavailableError(reason="pool_timeout", retry_after_seconds=1)
+    unavailable.__cause__ = error
+    return await handle_app_error(request, unavailable)
+
+
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(PoolTimeoutError, handle_pool_timeout)
     app.add_exception_handler(RequestValidationError, handle_validation_error)

@@ -1,9 +1,11 @@
 """Password hashing and access tokens."""
 
+import os
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
+from anyio import CapacityLimiter, to_thread
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
 
@@ -25,16 +27,28 @@ class InvalidTokenError(Exception):
     """The token is malformed, expired, signed with another key or algorithm, or lacks a subject."""
 
 
-def hash_password(password: str) -> str:
-    return password_hash.hash(password)
+@cache
+def _hashing_slots() -> CapacityLimiter:
+    """One hash at a time per core: each takes the CPU for a while and 64 MiB of memory."""
+    return CapacityLimiter(os.cpu_count() or 1)
 
 
-def verify_password(password: str, hashed: str | None) -> bool:
-    """Check a password; with no stored hash, spend the same time and fail."""
+def _verify(password: str, hashed: str | None) -> bool:
     if hashed is None:
         password_hash.verify(password, _unusable_password_hash())
         return False
     return password_hash.verify(password, hashed)
+
+
+# Hashing is slow on purpose. On the event loop it would stall every other request; in worker
+# threads (Argon2 releases the GIL) a burst of sign-ups only waits for its own turn.
+async def hash_password(password: str) -> str:
+    return await to_thread.run_sync(password_hash.hash, password, limiter=_hashing_slots())
+
+
+async def verify_password(password: str, hashed: str | None) -> bool:
+    """Check a password; with no stored hash, spend the same time and fail."""
+    return await to_thread.run_sync(_verify, password, hashed, limiter=_hashing_slots())
 
 
 def create_access_token(*, subject: int, secret_key: str, expires_in: timedelta) -> str:

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.errors import ServiceUnavailableError
 
 router = APIRouter(tags=["health"])
 
@@ -29,7 +30,7 @@ async def ready(session: SessionDep, response: Response) -> HealthStatus:
     """Answer 200 when the database can be reached, 503 otherwise."""
     try:
         await session.execute(text("SELECT 1"))
-    except (SQLAlchemyError, OSError):
+    except (SQLAlchemyError, OSError, ServiceUnavailableError):
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return HealthStatus(status="unavailable")
     return HealthStatus(status="ok")

@@ -14,11 +14,12 @@ async def register(*, session: AsyncSession, data: UserCreate) -> User | None:
     """Create a user on the free plan, or return None when the email is already registered.
 
     The plan is never taken from the client. The password is hashed either way, so a taken
-    email answers in the same time as a free one.
+    email answers in the same time as a free one, and first: a request waiting for its turn to
+    hash holds no database connection.
     """
+    hashed_password = await hash_password(data.password)
     if await repository.exists_with_username(session, data.username):
         raise ConflictError(USERNAME_TAKEN)
-    hashed_password = hash_password(data.password)
     if await repository.get_by_email(session, data.email) is not None:
         return None
     user = User(email=data.email.lower(), username=data.username, hashed_password=hashed_password)
