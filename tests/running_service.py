@@ -54,10 +54,19 @@ class Service:
 
 
 @contextlib.contextmanager
-def service_process(project: BakedProject, env: dict) -> Iterator[Service]:
-    """Yield the service once /health answers; show its log on failure; stop it at the end."""
-    port = free_port()
-    command = [
+def service_process(
+    project: BakedProject,
+    env: dict,
+    *,
+    port: int | None = None,
+    command: list | None = None,
+) -> Iterator[Service]:
+    """Yield the service once /health answers; show its log on failure; stop it at the end.
+
+    By default uvicorn serves it on a free port; `command` (with `port`) starts it otherwise.
+    """
+    port = port or free_port()
+    command = command or [
         str(project.bin("uvicorn")),
         f"{project.package}.main:app",
         "--host",

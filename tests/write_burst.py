@@ -39,6 +39,8 @@ class BurstResult:
     failures: list[str] = field(default_factory=list)
     order_ids: set[int] = field(default_factory=set)
     server_errors: list[str] = field(default_factory=list)
+    # Every 503: its Retry-After header, its content type and its body.
+    unavailable: list[tuple[str | None, str | None, str]] = field(default_factory=list)
 
     def count(self, low: int, high: int) -> int:
         return sum(low <= status <= high for status in self.statuses)
@@ -123,7 +125,12 @@ async def _one_connection(
             continue
         result.latencies.append(time.perf_counter() - started)
         result.statuses.append(response.status_code)
-        if response.status_code >= 500:
+        if response.status_code == 503:
+            headers = response.headers
+            result.unavailable.append(
+                (headers.get("Retry-After"), headers.get("content-type"), response.text)
+            )
+        elif response.status_code >= 500:
             result.server_errors.append(f"{response.status_code} {response.text[:200]}")
         elif kind == "checkout" and response.status_code in (200, 201, 202):
             result.order_ids.add(response.json()["id"])
@@ -133,24 +140,17 @@ async def _burst(
     base_url: str, kind: str, auths: list[dict], seconds: float, timeout: float
 ) -> BurstResult:
     result = BurstResult(kind, len(auths), seconds)
+    # One client (one SSL context to build) with a connection for each worker.
     limits = httpx.Limits(
         max_connections=len(auths), max_keepalive_connections=len(auths)
     )
-    deadline = time.monotonic() + seconds
-    # One client per connection: each worker keeps its own keep-alive connection.
-    clients = [
-        httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits)
-        for _ in auths
-    ]
-    try:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=timeout, limits=limits
+    ) as client:
+        deadline = time.monotonic() + seconds
         await asyncio.gather(
-            *(
-                _one_connection(client, kind, auth, deadline, result)
-                for client, auth in zip(clients, auths, strict=True)
-            )
+            *(_one_connection(client, kind, auth, deadline, result) for auth in auths)
         )
-    finally:
-        await asyncio.gather(*(client.aclose() for client in clients))
     return result
 
 
