@@ -56,18 +56,20 @@ class TooManyRequestsError(AppError):
         )
 
 
-class ServiceUnavailableError(AppError):
+class ServiceUnavailableError(Exception):
     """A dependency is down or saturated: a 503 the client should retry after `Retry-After`.
 
-    Reported to Sentry as a handled error grouped by `fingerprint`, so that an outage is one
-    issue with a count instead of an unhandled 500 per request; `reason` tells the cases apart.
+    Reported to Sentry by its handler as a handled error grouped by `fingerprint`, so that an
+    outage is one issue with a count, not an unhandled 500 per request; `reason` tells the cases
+    apart. Not an AppError on purpose: the SDK reports every handled exception whose
+    `status_code` is 5xx by itself, without a fingerprint, which would make two events of one.
     """
 
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-
     def __init__(self, message: str, *, reason: str, retry_after_seconds: int) -> None:
-        super().__init__(message, headers={"Retry-After": str(retry_after_seconds)})
+        super().__init__(message)
+        self.message = message
         self.reason = reason
+        self.retry_after_seconds = retry_after_seconds
         self.fingerprint = ["unavailable", reason]
 
 
@@ -102,15 +104,6 @@ BODY_ERRORS = {
 
 async def handle_app_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, AppError)  # noqa: S101 - registered for AppError only
-    if isinstance(error, ServiceUnavailableError):
-        cause = error.__cause__ or error
-        capture_handled(
-            cause,
-            fingerprint=error.fingerprint,
-            message="Answered 503: " + error.message,
-            reason=error.reason,
-            path=request.url.path,
-        )
     return JSONResponse(
         {"detail": error.message}, status_code=error.status_code, headers=error.headers
     )
@@ -132,14 +125,31 @@ async def handle_validation_error(request: Request, error: Exception) -> JSONRes
     )
 
 
+async def handle_service_unavailable(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ServiceUnavailableError)  # noqa: S101 - registered for it only
+    capture_handled(
+        error.__cause__ or error,
+        fingerprint=error.fingerprint,
+        message=f"Answered 503: {error.message}",
+        reason=error.reason,
+        path=request.url.path,
+    )
+    return JSONResponse(
+        {"detail": error.message},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(error.retry_after_seconds)},
+    )
+
+
 async def handle_pool_timeout(request: Request, error: Exception) -> JSONResponse:
     """Every pooled connection stayed busy for the pool timeout: a 503, not a 500."""
     unavailable = DatabaseUnavailableError(reason="pool_timeout", retry_after_seconds=1)
     unavailable.__cause__ = error
-    return await handle_app_error(request, unavailable)
+    return await handle_service_unavailable(request, unavailable)
 
 
 def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(ServiceUnavailableError, handle_service_unavailable)
     app.add_exception_handler(PoolTimeoutError, handle_pool_timeout)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
