@@ -99,8 +99,22 @@ def create_engine(
             },
             **pool,
         )
+    event.listen(engine.sync_engine, "do_connect", connect_or_raise_unavailable)
     event.listen(engine.sync_engine, "handle_error", raise_unavailable)
     return engine
+
+
+def connect_or_raise_unavailable(
+    dialect: Dialect, record: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]
+) -> Any:
+    """Open a connection; failing to (refused, timed out, server starting) is an outage.
+
+    Some drivers (asyncpg) raise their own errors here, which SQLAlchemy passes on unwrapped.
+    """
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except Exception as error:
+        raise DatabaseUnavailableError(reason="unreachable") from error
 
 
 # SQLSTATEs of a database that is there but cannot serve now: query cancelled (statement
