@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import secrets
 import sys
 import tempfile
@@ -44,6 +45,7 @@ RAW = DOCS / "raw"
 REPORT = DOCS / "write-burst.md"
 RAW_PREFIX = "write-burst-"
 USERS = 8
+ERROR_ID = re.compile(r',"error_id":"[0-9a-f]+"')
 COLUMNS = (
     "requests",
     "per_second",
@@ -60,7 +62,7 @@ COLUMNS = (
 
 
 def prepare_project(
-    template: Path, workdir: Path, database: str
+    template: Path, workdir: Path, database: str, extra_env: dict
 ) -> tuple[BakedProject, dict, str | None]:
     """Bake, install, migrate and seed; returns the project, its environment, its PG database."""
     tools_bin = workdir / "tools-bin"
@@ -87,6 +89,7 @@ def prepare_project(
         ENVIRONMENT="production",
         SECRET_KEY=secrets.token_urlsafe(48),
         **UNTHROTTLED,
+        **extra_env,
     )
     for target in ("install", "migrate", "seed"):
         result = run_make(project.root, target, env=env)
@@ -96,10 +99,12 @@ def prepare_project(
 
 
 def measure(
-    template: Path, database: str, *, connections: int, seconds: float
+    template: Path, database: str, *, connections: int, seconds: float, extra_env: dict
 ) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="write-burst-") as workdir:
-        project, env, pg_name = prepare_project(template, Path(workdir), database)
+        project, env, pg_name = prepare_project(
+            template, Path(workdir), database, extra_env
+        )
         try:
             with service_process(project, env) as service:
                 # A few users share the connections: signing up costs a password hash.
@@ -175,9 +180,11 @@ def write_report() -> None:
         for row in run["rows"]:
             cells = [row["database"], row["kind"], *(cell(row[c]) for c in COLUMNS)]
             lines.append("| " + " | ".join(cells) + " |")
-        errors = sorted({e for row in run["rows"] for e in row["server_errors"]})
+        errors = sorted(
+            {ERROR_ID.sub("", e) for row in run["rows"] for e in row["server_errors"]}
+        )
         if errors:
-            lines += ["", "Server errors seen:", ""]
+            lines += ["", "Server errors seen (bodies, without their error ids):", ""]
             lines += [f"- `{error}`" for error in errors]
         lines.append("")
     REPORT.write_text("\n".join(lines))
@@ -202,7 +209,15 @@ def main() -> None:
         default=["sqlite", "postgresql"],
         choices=["sqlite", "postgresql"],
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the service, e.g. DATABASE_POOL_PRE_PING=true (repeatable)",
+    )
     arguments = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in arguments.env)
     if "postgresql" in arguments.databases and (
         reason := databases.unreachable_reason()
     ):
@@ -214,6 +229,7 @@ def main() -> None:
             database,
             connections=arguments.connections,
             seconds=arguments.seconds,
+            extra_env=extra_env,
         )
     RAW.mkdir(parents=True, exist_ok=True)
     slug = "".join(c if c.isalnum() else "-" for c in arguments.label.lower())
@@ -227,6 +243,7 @@ def main() -> None:
         f"Python {platform.python_version()}",
         "connections": arguments.connections,
         "seconds": arguments.seconds,
+        "settings": extra_env,
         "rows": rows,
     }
     (RAW / f"{RAW_PREFIX}{slug}.json").write_text(json.dumps(run, indent=2) + "\n")

@@ -113,5 +113,5 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine) -> None
             (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
             for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
         ]
-    assert pragmas == ["wal", 1, 1, 5000]
+    assert pragmas == ["wal", 1, 1, 10000]
 {%- endif %}

@@ -43,7 +43,7 @@ class DatabaseOptions:
     pool_size: int = 10
     max_overflow: int = 10
     # Longest wait for a pooled connection (and on SQLite for the write lock) before a 503.
-    pool_timeout_seconds: float = 5.0
+    pool_timeout_seconds: float = 10.0
     # A round trip before every checkout; without it a dead connection is found by its first
     # query, which answers 503 and makes the pool replace every connection older than it.
     pool_pre_ping: bool = False
@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, gt=0)
     database_max_overflow: int = Field(default=10, ge=0)
     # Longest wait for a connection (on SQLite, for the turn to write) before answering 503.
-    database_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     database_pool_pre_ping: bool = False
 {%- if cookiecutter.database == "postgresql" %}
     # The server cancels a query running longer (0: never); the request answers 503.
