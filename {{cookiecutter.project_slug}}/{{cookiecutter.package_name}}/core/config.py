@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     payment_provider: Literal["fake", "http"] = "fake"
     payment_api_url: str = "http://127.0.0.1:9000"
     payment_timeout_seconds: float = Field(default=5.0, gt=0)
+{%- if cookiecutter.task_queue == "background" %}
+    # How often this process retries orders still waiting for payment; 0 turns the retries off.
+    payment_retry_interval_seconds: float = Field(default=300.0, ge=0)
+{%- endif %}
 
 {%- if cookiecutter.task_queue == "celery" %}
 
