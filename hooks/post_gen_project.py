@@ -28,6 +28,7 @@ UNNEEDED_PATHS = {
     ("task_queue", "celery"): [
         "{package_name}/emails/dependencies.py",
         "{package_name}/checkout/retries.py",
+        "tests/test_payment_retries.py",
     ],
     ("docker", "no"): ["Dockerfile", ".dockerignore", "compose.yaml"],
     ("ci", "none"): [".github"],

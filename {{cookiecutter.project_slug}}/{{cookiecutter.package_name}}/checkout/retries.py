@@ -3,8 +3,10 @@
 Each sweep takes the oldest pending orders (a bounded batch), charges them again with the same
 idempotency key, and stops at the first failure of the provider: while it is down, one event
 per sweep tells so, instead of one per order. Sweeps never overlap: the next one is scheduled
-when the last has ended. With several processes, each sweeps; the idempotency key and the
-conditional update of the order keep a payment single.
+when the last has ended. On shutdown the sweep stops before its next order, and is cancelled
+if its current charge outlasts the provider's timeout; an order it leaves is still pending,
+and the next sweep charges it under the same key. With several processes, each sweeps; the
+idempotency key and the conditional update of the order keep a payment single.
 """
 
 import asyncio
@@ -43,6 +45,7 @@ async def sweep_pending_payments(
     payments: PaymentProvider,
     grace_seconds: float,
     limit: int = SWEEP_BATCH_SIZE,
+    stopping: asyncio.Event | None = None,
 ) -> SweepResult:
     """Charge the oldest pending orders again; stop at the first failure of the provider."""
     order_ids = await service.pending_order_ids(
@@ -50,6 +53,8 @@ async def sweep_pending_payments(
     )
     paid = failed = 0
     for position, order_id in enumerate(order_ids):
+        if stopping is not None and stopping.is_set():
+            return SweepResult(paid, failed, len(order_ids) - position)
         try:
             order = await service.retry_payment(
                 transactions=transactions, order_id=order_id, payments=payments
@@ -71,8 +76,10 @@ async def sweep_pending_payments(
     return SweepResult(paid, failed)
 
 
-async def _sweep_forever(app: FastAPI, *, interval_seconds: float, grace_seconds: float) -> None:
-    while True:
+async def _sweep_until_stopped(
+    app: FastAPI, *, interval_seconds: float, grace_seconds: float, stopping: asyncio.Event
+) -> None:
+    while not stopping.is_set():
         # A scope per sweep: its breadcrumbs and context stay with its own events.
         with sentry_sdk.isolation_scope():
             try:
@@ -80,6 +87,7 @@ async def _sweep_forever(app: FastAPI, *, interval_seconds: float, grace_seconds
                     transactions=app.state.sessionmaker,
                     payments=app.state.payment_provider,
                     grace_seconds=grace_seconds,
+                    stopping=stopping,
                 )
             except Exception as error:  # the next sweep may succeed
                 capture_handled(
@@ -95,7 +103,9 @@ async def _sweep_forever(app: FastAPI, *, interval_seconds: float, grace_seconds
                         result.failed,
                         result.still_pending,
                     )
-        await asyncio.sleep(interval_seconds)
+        with suppress(TimeoutError):
+            async with asyncio.timeout(interval_seconds):
+                await stopping.wait()
 
 
 @asynccontextmanager
@@ -104,17 +114,22 @@ async def retrying_pending_payments(app: FastAPI, settings: Settings) -> AsyncIt
     if settings.payment_retry_interval_seconds <= 0:
         yield
         return
+    stopping = asyncio.Event()
     sweeps = asyncio.create_task(
-        _sweep_forever(
+        _sweep_until_stopped(
             app,
             interval_seconds=settings.payment_retry_interval_seconds,
             grace_seconds=settings.payment_timeout_seconds + IN_FLIGHT_MARGIN_SECONDS,
+            stopping=stopping,
         ),
         name="payment-retry-sweeps",
     )
     try:
         yield
     finally:
+        stopping.set()
+        # A charge in flight may finish and be recorded; one that hangs is cut at the timeout.
+        await asyncio.wait({sweeps}, timeout=settings.payment_timeout_seconds + 1)
         sweeps.cancel()
         with suppress(asyncio.CancelledError):
             await sweeps

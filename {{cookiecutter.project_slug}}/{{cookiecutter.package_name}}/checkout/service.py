@@ -29,7 +29,11 @@ from {{ cookiecutter.package_name }}.core.errors import ConflictError, NotFoundE
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import QueueUnavailableError, enqueue
 {%- endif %}
-from {{ cookiecutter.package_name }}.observability import capture_handled
+from {{ cookiecutter.package_name }}.observability import (
+    capture_handled,
+    record_failure,
+    record_success,
+)
 from {{ cookiecutter.package_name }}.users.models import User
 
 Transactions = async_sessionmaker[AsyncSession]
@@ -200,6 +204,7 @@ async def _charge(charge: Charge, *, payments: PaymentProvider, is_retry: bool) 
             # Raised after the span ends, which would otherwise mark it "internal_error".
             span.set_status("unavailable")
             failure = error
+    dependency = f"{payments.name} payment provider"
     if failure is not None:
         sentry_sdk.add_breadcrumb(
             category="payment",
@@ -207,7 +212,9 @@ async def _charge(charge: Charge, *, payments: PaymentProvider, is_retry: bool) 
             level="warning",
             data={**data, "kind": failure.kind},
         )
+        record_failure(dependency, failure.kind)
         raise failure
+    record_success(dependency)
     # On a retry this marks the recovery: the provider takes charges again.
     sentry_sdk.add_breadcrumb(
         category="payment",

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
     sentry_send_personal_data: bool = False
     sentry_track_sessions: bool = False
     sentry_debug: bool = False
+    # Identical handled events (same fingerprint) sent per minute; the rest are counted, not sent.
+    sentry_handled_events_per_minute: int = Field(default=10, ge=0)
 
     @field_validator("sentry_dsn")
     @classmethod
@@ -175,6 +177,7 @@ class Settings(BaseSettings):
             track_sessions=self.sentry_track_sessions,
             private_body_paths=("/api/v1/auth/login", "/api/v1/auth/register"),
             debug=self.sentry_debug,
+            handled_events_per_minute=self.sentry_handled_events_per_minute,
         )
 
 
