@@ -1,8 +1,7 @@
 """An outage tells its story once: identical handled events are capped, and the drops counted."""
 
-from typing import Any
-
 import sentry_sdk
+from sentry_sdk.types import Event
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.observability import capture_handled, init_sentry
@@ -18,7 +17,7 @@ class Clock:
         return self.now
 
 
-def event(*fingerprint: str) -> dict[str, Any]:
+def event(*fingerprint: str) -> Event:
     return {"fingerprint": list(fingerprint)} if fingerprint else {}
 
 

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("catalogue")
 
 
 async def pending_orders(
-    client: httpx.AsyncClient, app: FastAPI, user: dict[str, object], count: int
+    client: httpx.AsyncClient, app: FastAPI, user: dict[str, Any], count: int
 ) -> list[int]:
     """Orders placed while the provider is down: each answered 202 and kept pending."""
     app.state.payment_provider = CountingPaymentProvider(up=False)
