@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 # Orders per sweep: after a long outage the backlog drains over several short sweeps.
 SWEEP_BATCH_SIZE = 100
 # Added to the payment timeout: an order younger than that may still be charged by its request.
-IN_FLIGHT_MARGIN_SECONDS = 5.0
+IN_FLIGHT_MARGIN_SECONDS = 2.0
 
 
 @dataclass(frozen=True)

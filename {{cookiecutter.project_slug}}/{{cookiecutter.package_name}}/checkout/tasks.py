@@ -18,7 +18,7 @@ from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessio
 # Orders queued per sweep; a longer backlog drains over the next sweeps.
 SWEEP_BATCH_SIZE = 500
 # Added to the payment timeout: an order younger than that may still be charged by its request.
-IN_FLIGHT_MARGIN_SECONDS = 5.0
+IN_FLIGHT_MARGIN_SECONDS = 2.0
 
 
 @asynccontextmanager
