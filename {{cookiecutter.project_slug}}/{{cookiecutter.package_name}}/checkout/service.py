@@ -145,6 +145,9 @@ async def _record_pending_order(
             ],
         )
         session.add(order)
+        # Here, not at commit: the session commits in a task of its own, where a duplicate
+        # key would be reported as an unhandled error of that task, though caught here.
+        await session.flush()
     return order
 
 
