@@ -3,11 +3,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
 from {{ cookiecutter.package_name }}.checkout.payments import PaymentProvider
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
-from {{ cookiecutter.package_name }}.core.db import SessionDep
-from {{ cookiecutter.package_name }}.users.models import User
 
 
 async def get_payment_provider(request: Request) -> PaymentProvider:
@@ -26,15 +23,6 @@ async def get_transactions(request: Request) -> async_sessionmaker[AsyncSession]
     return sessionmaker
 
 
-async def get_user_without_connection(user: CurrentUser, session: SessionDep) -> User:
-    """The signed-in user, with the request's session ended, so that it holds no connection."""
-    await session.commit()
-    return user
-
-
 PaymentProviderDep = Annotated[PaymentProvider, Depends(get_payment_provider)]
 FallbackCacheDep = Annotated[FallbackCache, Depends(get_fallback_cache)]
 TransactionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_transactions)]
-# For routes that call a remote service: the lookup of the user must not keep a connection
-# (and on SQLite a lock) while the remote service takes its time.
-UserWithoutConnection = Annotated[User, Depends(get_user_without_connection)]

@@ -3,13 +3,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 
-from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
+from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser, UserWithoutConnection
 from {{ cookiecutter.package_name }}.checkout import repository, service
 from {{ cookiecutter.package_name }}.checkout.dependencies import (
     FallbackCacheDep,
     PaymentProviderDep,
     TransactionsDep,
-    UserWithoutConnection,
 )
 from {{ cookiecutter.package_name }}.checkout.models import Order, OrderStatus, Product
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest, OrderRead, ProductRead
