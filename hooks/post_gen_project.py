@@ -25,7 +25,11 @@ UNNEEDED_PATHS = {
         "{package_name}/emails/tasks.py",
         "tests/test_worker.py",
     ],
-    ("task_queue", "celery"): ["{package_name}/emails/dependencies.py"],
+    ("task_queue", "celery"): [
+        "{package_name}/emails/dependencies.py",
+        "{package_name}/checkout/retries.py",
+        "tests/test_payment_retries.py",
+    ],
     ("docker", "no"): ["Dockerfile", ".dockerignore", "compose.yaml"],
     ("ci", "none"): [".github"],
 }

@@ -104,6 +104,9 @@ def settings(database_url: str) -> Settings:
         payment_retry_delay_seconds=0.5,
         # Counters of each test's own; tests/test_throttling.py covers the Redis storage.
         rate_limit_storage_url="memory://",
+{%- else %}
+        # No sweep beside the tests; tests/test_payment_retries.py runs it where it wants one.
+        payment_retry_interval_seconds=0,
 {%- endif %}
     )
 

@@ -3,11 +3,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from {{ cookiecutter.package_name }}.checkout.payments import HttpPaymentProvider
+from {{ cookiecutter.package_name }}.checkout import repository, service
+from {{ cookiecutter.package_name }}.checkout.payments import Charge, HttpPaymentProvider
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
 from .conftest import SignUp
+from .payment_providers import CountingPaymentProvider
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -179,3 +182,78 @@ async def test_payment_methods_fall_back_to_the_last_known_answer(
     assert call["data"]["http.response.status_code"] == 503
     trace_id = event["contexts"]["trace"]["trace_id"]
     assert outgoing[-1].headers["sentry-trace"].startswith(trace_id)
+
+
+async def test_the_provider_is_called_outside_any_transaction(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI
+) -> None:
+    """The order is committed first: no lock or savepoint is held while the provider works."""
+    user = await sign_up()
+    # The tests' sessions share one connection and open a savepoint for each transaction.
+    connection: AsyncConnection = app.state.sessionmaker.kw["bind"]
+    seen: list[tuple[bool, str | None]] = []
+
+    class InspectingProvider(CountingPaymentProvider):
+        async def charge(self, charge: Charge) -> str:
+            async with app.state.sessionmaker() as session:
+                order = await repository.get_order(session, charge.order_id)
+                status = order.status.value if order else None
+            seen.append((connection.in_nested_transaction(), status))
+            return await super().charge(charge)
+
+    app.state.payment_provider = InspectingProvider()
+
+    response = await client.post(
+        "/api/v1/checkout", json=await cart(client), headers=user["headers"]
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "paid"
+    assert seen == [(False, "payment_pending")]
+
+
+async def test_a_declined_payment_is_recorded_and_replayed_as_402(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI, sentry: CapturingTransport
+) -> None:
+    user = await sign_up()
+    app.state.payment_provider = provider = CountingPaymentProvider(declines=True)
+    headers = {**user["headers"], "Idempotency-Key": "declined-1"}
+    body = await cart(client)
+
+    first = await client.post("/api/v1/checkout", json=body, headers=headers)
+    again = await client.post("/api/v1/checkout", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 402
+    assert first.json() == again.json() == {"detail": "The payment was declined"}
+    [order_id] = provider.attempts
+    assert provider.attempts[order_id] == 1, "a replay never charges again"
+    async with app.state.sessionmaker() as session:
+        order = await repository.get_order(session, order_id)
+    assert order is not None
+    assert order.status == "payment_failed"
+    assert order.payment_token is None
+    assert sentry.events == []
+
+
+async def test_a_retry_charges_a_pending_order_once(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI
+) -> None:
+    user = await sign_up()
+    app.state.payment_provider = provider = CountingPaymentProvider(up=False)
+    placed = await client.post("/api/v1/checkout", json=await cart(client), headers=user["headers"])
+    assert placed.status_code == 202
+    order_id = placed.json()["id"]
+    provider.up = True
+
+    first = await service.retry_payment(
+        transactions=app.state.sessionmaker, order_id=order_id, payments=provider
+    )
+    second = await service.retry_payment(
+        transactions=app.state.sessionmaker, order_id=order_id, payments=provider
+    )
+
+    assert first.status == second.status == "paid"
+    assert provider.attempts[order_id] == 2, "the checkout's attempt and one retry"
+    assert provider.charged[order_id] == 1
+    read = await client.get(f"/api/v1/orders/{order_id}", headers=user["headers"])
+    assert read.json()["status"] == "paid"

@@ -11,20 +11,25 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from celery import current_app
 from celery.beat import Scheduler
 from fastapi import FastAPI
-from sqlalchemy import text
+from kombu.exceptions import OperationalError
+from sqlalchemy import text, update
 
 from {{ cookiecutter.package_name }}.app import create_app
+from {{ cookiecutter.package_name }}.checkout.models import Order
 from {{ cookiecutter.package_name }}.checkout.payments import HttpPaymentProvider
 from {{ cookiecutter.package_name }}.checkout.seed import seed_catalogue
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.db import utcnow
 from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
@@ -291,3 +296,52 @@ async def test_the_periodic_job_reports_cron_check_ins(
     )
     assert finished["status"] == "ok"
     assert finished["environment"] == "test"
+
+
+@pytest.mark.usefixtures("worker")
+async def test_the_periodic_job_charges_an_order_whose_retry_was_never_queued(
+    committed_client: httpx.AsyncClient,
+    committed_app: FastAPI,
+    settings: Settings,
+    sentry: CapturingTransport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The provider and the queue were down at checkout: beat's sweep still gets it paid."""
+    headers = await signed_in(committed_client)
+    committed_app.state.payment_provider = HttpPaymentProvider(
+        httpx.AsyncClient(), base_url=f"http://127.0.0.1:{closed_port()}", timeout=1.0
+    )
+
+    def queue_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(current_app, "send_task", queue_down)
+    products = (await committed_client.get("/api/v1/products")).json()
+    cart = {"items": [{"product_id": products[0]["id"], "quantity": 1}], "payment_token": "tok_2"}
+    placed = await committed_client.post("/api/v1/checkout", json=cart, headers=headers)
+    monkeypatch.undo()
+
+    assert placed.status_code == 202, placed.text
+    order_id = placed.json()["id"]
+    fingerprints = [event["fingerprint"] for event in sentry.events]
+    assert ["handled", "task_queue", "unavailable"] in fingerprints
+    # Older than a request could still be charging it, so the sweep takes it.
+    async with committed_app.state.sessionmaker.begin() as session:
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(created_at=utcnow() - timedelta(minutes=10))
+        )
+    scheduler = Scheduler(app=create_celery_app(settings))
+
+    await asyncio.to_thread(
+        scheduler.apply_entry, scheduler.schedule[PERIODIC_JOB], producer=scheduler.producer
+    )
+
+    status = "payment_pending"
+    deadline = time.monotonic() + 30
+    while status == "payment_pending" and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+        order = await committed_client.get(f"/api/v1/orders/{order_id}", headers=headers)
+        status = order.json()["status"]
+    assert status == "paid"

@@ -13,6 +13,9 @@ from {{ cookiecutter.package_name }}.auth.dependencies import token_user_id
 from {{ cookiecutter.package_name }}.auth.router import router as auth_router
 from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottle
 from {{ cookiecutter.package_name }}.checkout.payments import build_payment_provider
+{%- if cookiecutter.task_queue == "background" %}
+from {{ cookiecutter.package_name }}.checkout.retries import retrying_pending_payments
+{%- endif %}
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
 from {{ cookiecutter.package_name }}.core.body_limit import BodySizeLimitMiddleware
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
@@ -57,7 +60,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.auth_throttle = AuthThrottle.from_settings(settings)
     async with httpx.AsyncClient() as client:
         app.state.payment_provider = build_payment_provider(settings, client)
+{%- if cookiecutter.task_queue == "background" %}
+        async with retrying_pending_payments(app, settings):
+            yield
+{%- else %}
         yield
+{%- endif %}
     await engine.dispose()
     flush_sentry()
 

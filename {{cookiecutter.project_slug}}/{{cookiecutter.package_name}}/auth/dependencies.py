@@ -55,6 +55,17 @@ async def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
+async def get_user_without_connection(user: CurrentUser, session: SessionDep) -> User:
+    """The signed-in user, with the request's session ended, so that it holds no connection."""
+    await session.commit()
+    return user
+
+
+# For routes that call a remote service: the lookup of the user must not keep a connection
+# (on PostgreSQL, one idle in a transaction) while the remote service takes its time.
+UserWithoutConnection = Annotated[User, Depends(get_user_without_connection)]
+
+
 def token_user_id(secret_key: str) -> Callable[[str], int | None]:
     """For the Sentry middleware: the user id of a bearer token that verifies, else None."""
 

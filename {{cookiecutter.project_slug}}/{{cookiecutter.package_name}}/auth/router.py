@@ -67,6 +67,8 @@ async def register(
     else:
         message = emails.welcome(settings=settings, to=user.email, username=user.username)
 {%- if cookiecutter.task_queue == "celery" %}
+    # Committed before the broker is called, so that no transaction waits on it.
+    await session.commit()
     await enqueue(SEND_EMAIL_TASK, message.as_string())
 {%- else %}
     background_tasks.add_task(send_in_background, message=message, backend=email_backend)

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Dialect, ForeignKey, String, TypeDecorator, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from {{ cookiecutter.package_name }}.core.db import Base, TimestampMixin, string_enum
@@ -9,6 +9,26 @@ from {{ cookiecutter.package_name }}.core.db import Base, TimestampMixin, string
 class OrderStatus(StrEnum):
     PAID = "paid"
     PAYMENT_PENDING = "payment_pending"
+    PAYMENT_FAILED = "payment_failed"
+
+
+class _Unlogged(str):
+    """A bound value shown as [Filtered] by whatever logs statements with their parameters."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'[Filtered]'"
+
+
+class UnloggedString(TypeDecorator[str]):
+    """A string column whose values never reach a log: SQL echo and driver debug lines alike."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else _Unlogged(value)
 
 
 class Product(Base):
@@ -37,7 +57,8 @@ class Order(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    status: Mapped[OrderStatus] = mapped_column(string_enum(OrderStatus))
+    # Indexed for the retries, which look for orders still waiting for their payment.
+    status: Mapped[OrderStatus] = mapped_column(string_enum(OrderStatus), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_cents: Mapped[int]
     discount_cents: Mapped[int] = mapped_column(default=0)
@@ -45,10 +66,8 @@ class Order(TimestampMixin, Base):
     discount_code: Mapped[str | None] = mapped_column(String(40))
     payment_method: Mapped[str] = mapped_column(String(20))
     payment_reference: Mapped[str | None] = mapped_column(String(100))
-{%- if cookiecutter.task_queue == "celery" %}
     # Set only while a retry may still need it: a single-use token, cleared once charged.
-    payment_token: Mapped[str | None] = mapped_column(String(200))
-{%- endif %}
+    payment_token: Mapped[str | None] = mapped_column(UnloggedString(200))
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
 
     items: Mapped[list["OrderItem"]] = relationship(

@@ -1,15 +1,15 @@
 from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from {{ cookiecutter.package_name }}.checkout.models import (
     DiscountCode,
     Order,
-{%- if cookiecutter.task_queue == "celery" %}
     OrderStatus,
-{%- endif %}
     Product,
 )
 
@@ -48,14 +48,37 @@ async def get_order_by_idempotency_key(
         .options(selectinload(Order.items))
     )
     return await session.scalar(query)
-{%- if cookiecutter.task_queue == "celery" %}
 
 
 async def get_order(session: AsyncSession, order_id: int) -> Order | None:
     return await session.get(Order, order_id, options=[selectinload(Order.items)])
 
 
-async def pending_order_ids(session: AsyncSession) -> list[int]:
-    query = select(Order.id).where(Order.status == OrderStatus.PAYMENT_PENDING).order_by(Order.id)
+async def pending_order_ids(
+    session: AsyncSession, *, created_before: datetime, limit: int
+) -> list[int]:
+    """Orders still waiting for a payment that a retry can make, oldest first."""
+    query = (
+        select(Order.id)
+        .where(
+            Order.status == OrderStatus.PAYMENT_PENDING,
+            Order.payment_token.is_not(None),
+            Order.created_at < created_before,
+        )
+        .order_by(Order.id)
+        .limit(limit)
+    )
     return list(await session.scalars(query))
-{%- endif %}
+
+
+async def record_payment_outcome(
+    session: AsyncSession, *, order_id: int, status: OrderStatus, reference: str | None = None
+) -> bool:
+    """Settle a pending order as paid or failed; False when something else settled it first."""
+    query = (
+        update(Order)
+        .where(Order.id == order_id, Order.status == OrderStatus.PAYMENT_PENDING)
+        .values(status=status, payment_reference=reference, payment_token=None)
+    )
+    result = cast(CursorResult[Any], await session.execute(query))
+    return result.rowcount > 0

@@ -3,11 +3,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 
-from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
+from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser, UserWithoutConnection
 from {{ cookiecutter.package_name }}.checkout import repository, service
 from {{ cookiecutter.package_name }}.checkout.dependencies import (
     FallbackCacheDep,
     PaymentProviderDep,
+    TransactionsDep,
 )
 from {{ cookiecutter.package_name }}.checkout.models import Order, OrderStatus, Product
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest, OrderRead, ProductRead
@@ -33,7 +34,7 @@ async def list_products(session: SessionDep) -> Sequence[Product]:
 
 @router.get("/checkout/payment-methods", response_model=list[str], responses=UNAUTHORIZED)
 async def list_payment_methods(
-    user: CurrentUser, payments: PaymentProviderDep, cache: FallbackCacheDep
+    user: UserWithoutConnection, payments: PaymentProviderDep, cache: FallbackCacheDep
 ) -> list[str]:
     """List the payment methods accepted right now."""
     return await service.list_payment_methods(payments=payments, cache=cache)
@@ -61,8 +62,8 @@ async def list_payment_methods(
 )
 async def check_out(
     cart: CheckoutRequest,
-    user: CurrentUser,
-    session: SessionDep,
+    user: UserWithoutConnection,
+    transactions: TransactionsDep,
     payments: PaymentProviderDep,
 {%- if cookiecutter.task_queue == "celery" %}
     settings: SettingsDep,
@@ -72,7 +73,7 @@ async def check_out(
 ) -> Order:
     """Place an order for the signed-in user; retries with the same Idempotency-Key return it."""
     order, created = await service.check_out(
-        session=session,
+        transactions=transactions,
         user=user,
         cart=cart,
         payments=payments,

@@ -1,38 +1,55 @@
-"""Checkout: price the cart, record the order, charge it, and recover when payment is down."""
+"""Checkout: price the cart, record the order, charge it, and recover when payment is down.
+
+No transaction is open while the provider is called: the order is committed as
+`payment_pending` first, and the outcome is recorded in a short transaction of its own. A crash
+or timeout in between leaves a pending order that the retries settle later; the provider gets
+the order id as its idempotency key, so no retry charges twice.
+"""
+
+from contextlib import suppress
+from datetime import timedelta
 
 import sentry_sdk
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from {{ cookiecutter.package_name }}.checkout import repository
 from {{ cookiecutter.package_name }}.checkout.models import Order, OrderItem, OrderStatus
 from {{ cookiecutter.package_name }}.checkout.payments import (
     Charge,
+    PaymentDeclinedError,
     PaymentProvider,
     PaymentProviderError,
 )
 from {{ cookiecutter.package_name }}.checkout.pricing import price_order
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
+from {{ cookiecutter.package_name }}.core.db import utcnow
 from {{ cookiecutter.package_name }}.core.errors import ConflictError, NotFoundError
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import QueueUnavailableError, enqueue
 {%- endif %}
-from {{ cookiecutter.package_name }}.observability import capture_handled
+from {{ cookiecutter.package_name }}.observability import (
+    capture_handled,
+    record_failure,
+    record_success,
+)
 from {{ cookiecutter.package_name }}.users.models import User
+
+Transactions = async_sessionmaker[AsyncSession]
 {%- if cookiecutter.task_queue == "celery" %}
 
 RETRY_PAYMENT_TASK = "{{ cookiecutter.package_name }}.checkout.retry_payment"
+{%- endif %}
 
 
 class OrderNotFoundError(LookupError):
-    """A retried order is not there (yet): the request that queued it may not have committed."""
-{%- endif %}
+    """A retried order is not there."""
 
 
 async def check_out(
     *,
-    session: AsyncSession,
+    transactions: Transactions,
     user: User,
     cart: CheckoutRequest,
     payments: PaymentProvider,
@@ -41,38 +58,29 @@ async def check_out(
     retry_delay_seconds: float,
 {%- endif %}
 ) -> tuple[Order, bool]:
-    """Create and charge an order; returns it and whether it is new (False on a retry)."""
+    """Record, then charge an order; returns it and whether it is new (False on a retry)."""
     if idempotency_key:
-        existing = await repository.get_order_by_idempotency_key(
-            session, user_id=user.id, key=idempotency_key
-        )
-        if existing is not None:
-            sentry_sdk.add_breadcrumb(
-                category="checkout", message="Idempotent retry", data={"order_id": existing.id}
+        async with transactions.begin() as session:
+            existing = await repository.get_order_by_idempotency_key(
+                session, user_id=user.id, key=idempotency_key
             )
-            return existing, False
-
-    quote = await price_order(session=session, cart=cart)
-    order = Order(
-        user_id=user.id,
-        status=OrderStatus.PAYMENT_PENDING,
-        currency=quote.currency,
-        subtotal_cents=quote.subtotal_cents,
-        discount_cents=quote.discount_cents,
-        total_cents=quote.total_cents,
-        discount_code=quote.discount_code,
-        payment_method=cart.payment_method,
-        idempotency_key=idempotency_key,
-        items=[
-            OrderItem(product_id=line.product_id, quantity=line.quantity, unit_price_cents=price)
-            for line, price in zip(cart.items, quote.unit_prices_cents, strict=True)
-        ],
-    )
-    session.add(order)
+        if existing is not None:
+            return _replayed(existing), False
     try:
-        await session.flush()
+        order = await _record_pending_order(
+            transactions=transactions, user=user, cart=cart, idempotency_key=idempotency_key
+        )
     except IntegrityError:
-        raise ConflictError("A checkout with this Idempotency-Key is in progress") from None
+        # A request with the same key committed first (the unique constraint waited for it).
+        if idempotency_key is None:
+            raise
+        async with transactions.begin() as session:
+            existing = await repository.get_order_by_idempotency_key(
+                session, user_id=user.id, key=idempotency_key
+            )
+        if existing is None:
+            raise ConflictError("A checkout with this Idempotency-Key is in progress") from None
+        return _replayed(existing), False
 
     sentry_sdk.set_context(
         "order",
@@ -85,7 +93,7 @@ async def check_out(
         },
     )
     try:
-        await _charge(order=order, payments=payments, payment_token=cart.payment_token)
+        await _charge_and_record(transactions=transactions, order=order, payments=payments)
     except PaymentProviderError as error:
         capture_handled(
             error,
@@ -96,52 +104,131 @@ async def check_out(
             kind=error.kind,
         )
 {%- if cookiecutter.task_queue == "celery" %}
-        # Kept only until a retry charges it; the token is single-use and never logged.
-        order.payment_token = cart.payment_token
         await _schedule_retry(order, delay_seconds=retry_delay_seconds)
 {%- endif %}
     return order, True
 
 
-async def _charge(*, order: Order, payments: PaymentProvider, payment_token: str) -> None:
-    """Charge the order and mark it paid; raises PaymentProviderError when the provider is down."""
+def _replayed(order: Order) -> Order:
+    """The answer to a repeated request: the same order, or the same refusal."""
     sentry_sdk.add_breadcrumb(
-        category="payment",
-        message="Payment started",
-        data={"order_id": order.id, "amount_cents": order.total_cents, "provider": payments.name},
+        category="checkout", message="Idempotent retry", data={"order_id": order.id}
     )
+    if order.status == OrderStatus.PAYMENT_FAILED:
+        raise PaymentDeclinedError("The payment was declined")
+    return order
+
+
+async def _record_pending_order(
+    *, transactions: Transactions, user: User, cart: CheckoutRequest, idempotency_key: str | None
+) -> Order:
+    """Price the cart and commit the order as payment_pending, in one short transaction."""
+    async with transactions.begin() as session:
+        quote = await price_order(session=session, cart=cart)
+        order = Order(
+            user_id=user.id,
+            status=OrderStatus.PAYMENT_PENDING,
+            currency=quote.currency,
+            subtotal_cents=quote.subtotal_cents,
+            discount_cents=quote.discount_cents,
+            total_cents=quote.total_cents,
+            discount_code=quote.discount_code,
+            payment_method=cart.payment_method,
+            # Kept only until the order is settled: a retry needs it. Single-use, never logged.
+            payment_token=cart.payment_token,
+            idempotency_key=idempotency_key,
+            items=[
+                OrderItem(
+                    product_id=line.product_id, quantity=line.quantity, unit_price_cents=price
+                )
+                for line, price in zip(cart.items, quote.unit_prices_cents, strict=True)
+            ],
+        )
+        session.add(order)
+        # Here, not at commit: the session commits in a task of its own, where a duplicate
+        # key would be reported as an unhandled error of that task, though caught here.
+        await session.flush()
+    return order
+
+
+async def _charge_and_record(
+    *, transactions: Transactions, order: Order, payments: PaymentProvider, is_retry: bool = False
+) -> None:
+    """Charge outside any transaction, then settle the order in a short one.
+
+    Raises PaymentProviderError (the order stays pending) and PaymentDeclinedError (the order
+    is recorded as payment_failed).
+    """
+    assert order.payment_token is not None  # noqa: S101 - only pending orders are charged
     charge = Charge(
         order_id=order.id,
         amount_cents=order.total_cents,
         currency=order.currency,
-        payment_token=payment_token,
+        payment_token=order.payment_token,
+    )
+    try:
+        reference = await _charge(charge, payments=payments, is_retry=is_retry)
+    except PaymentDeclinedError:
+        await _settle(transactions, order, OrderStatus.PAYMENT_FAILED)
+        raise
+    await _settle(transactions, order, OrderStatus.PAID, reference=reference)
+
+
+async def _settle(
+    transactions: Transactions, order: Order, status: OrderStatus, *, reference: str | None = None
+) -> None:
+    async with transactions.begin() as session:
+        if not await repository.record_payment_outcome(
+            session, order_id=order.id, status=status, reference=reference
+        ):
+            # A concurrent retry settled it first: answer with what it recorded.
+            current = await repository.get_order(session, order.id)
+            if current is not None:
+                status, reference = current.status, current.payment_reference
+    order.status, order.payment_reference, order.payment_token = status, reference, None
+
+
+async def _charge(charge: Charge, *, payments: PaymentProvider, is_retry: bool) -> str:
+    """Ask the provider; raises PaymentProviderError when it is down."""
+    data = {"order_id": charge.order_id, "provider": payments.name, "retry": is_retry}
+    sentry_sdk.add_breadcrumb(
+        category="payment",
+        message="Payment started",
+        data={**data, "amount_cents": charge.amount_cents},
     )
     with sentry_sdk.start_span(op="payment.charge", name=f"charge via {payments.name}") as span:
-        span.set_data("order_id", order.id)
-        span.set_data("amount_cents", order.total_cents)
+        span.set_data("order_id", charge.order_id)
+        span.set_data("amount_cents", charge.amount_cents)
         span.set_data("provider", payments.name)
         failure: PaymentProviderError | None = None
         try:
-            order.payment_reference = await payments.charge(charge)
+            reference = await payments.charge(charge)
         except PaymentProviderError as error:
             # Raised after the span ends, which would otherwise mark it "internal_error".
             span.set_status("unavailable")
             failure = error
+    dependency = f"{payments.name} payment provider"
     if failure is not None:
         sentry_sdk.add_breadcrumb(
             category="payment",
             message="Payment failed",
             level="warning",
-            data={"order_id": order.id, "provider": failure.provider, "kind": failure.kind},
+            data={**data, "kind": failure.kind},
         )
+        record_failure(dependency, failure.kind)
         raise failure
-    order.status = OrderStatus.PAID
+    record_success(dependency)
+    # On a retry this marks the recovery: the provider takes charges again.
+    sentry_sdk.add_breadcrumb(
+        category="payment",
+        message="Payment succeeded on retry" if is_retry else "Payment succeeded",
+        data=data,
+    )
+    return reference
 {%- if cookiecutter.task_queue == "celery" %}
-    order.payment_token = None
 
 
 async def _schedule_retry(order: Order, *, delay_seconds: float) -> None:
-    # The delay also lets this request commit the order before a worker looks for it.
     try:
         await enqueue(RETRY_PAYMENT_TASK, order.id, countdown=delay_seconds)
     except QueueUnavailableError as error:
@@ -152,23 +239,37 @@ async def _schedule_retry(order: Order, *, delay_seconds: float) -> None:
             message="Could not schedule a payment retry; the periodic job will pick it up",
             order_id=order.id,
         )
+{%- endif %}
 
 
 async def retry_payment(
-    *, session: AsyncSession, order_id: int, payments: PaymentProvider
+    *, transactions: Transactions, order_id: int, payments: PaymentProvider
 ) -> Order:
-    """Charge a pending order again; paid orders are left alone, so a retry is safe to repeat."""
-    order = await repository.get_order(session, order_id)
+    """Charge a pending order again; settled orders are left alone, so a retry is safe to repeat.
+
+    Raises PaymentProviderError while the provider is still down.
+    """
+    async with transactions.begin() as session:
+        order = await repository.get_order(session, order_id)
     if order is None:
         raise OrderNotFoundError(f"Order {order_id} not found")
     if order.status == OrderStatus.PAYMENT_PENDING and order.payment_token:
-        await _charge(order=order, payments=payments, payment_token=order.payment_token)
+        # A refusal is recorded as payment_failed; nobody is waiting for an answer.
+        with suppress(PaymentDeclinedError):
+            await _charge_and_record(
+                transactions=transactions, order=order, payments=payments, is_retry=True
+            )
     return order
 
 
-async def pending_order_ids(*, session: AsyncSession) -> list[int]:
-    return await repository.pending_order_ids(session)
-{%- endif %}
+async def pending_order_ids(
+    *, transactions: Transactions, grace_seconds: float, limit: int
+) -> list[int]:
+    """Pending orders old enough that no request is still charging them."""
+    async with transactions.begin() as session:
+        return await repository.pending_order_ids(
+            session, created_before=utcnow() - timedelta(seconds=grace_seconds), limit=limit
+        )
 
 
 async def get_order(*, session: AsyncSession, user: User, order_id: int) -> Order:

@@ -1,6 +1,8 @@
 """Payment retries, run by the Celery worker; beat runs the sweep of pending orders."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 from celery import shared_task
@@ -11,7 +13,22 @@ from {{ cookiecutter.package_name }}.checkout.payments import (
     build_payment_provider,
 )
 from {{ cookiecutter.package_name }}.core.config import get_settings
-from {{ cookiecutter.package_name }}.core.db import standalone_session
+from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+
+# Orders queued per sweep; a longer backlog drains over the next sweeps.
+SWEEP_BATCH_SIZE = 500
+# Added to the payment timeout: an order younger than that may still be charged by its request.
+IN_FLIGHT_MARGIN_SECONDS = 2.0
+
+
+@asynccontextmanager
+async def _transactions(database_url: str) -> AsyncIterator[service.Transactions]:
+    """Sessions on an engine of the task's own: each task runs its own event loop."""
+    engine = create_engine(database_url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
 
 
 @shared_task(
@@ -27,9 +44,11 @@ def retry_payment(order_id: int) -> str:
 
 async def _retry_payment(order_id: int) -> str:
     settings = get_settings()
-    async with standalone_session(settings.database_url) as session, httpx.AsyncClient() as client:
+    async with _transactions(settings.database_url) as transactions, httpx.AsyncClient() as client:
         payments = build_payment_provider(settings, client)
-        order = await service.retry_payment(session=session, order_id=order_id, payments=payments)
+        order = await service.retry_payment(
+            transactions=transactions, order_id=order_id, payments=payments
+        )
         return order.status.value
 
 
@@ -43,5 +62,10 @@ def retry_pending_payments() -> int:
 
 
 async def _pending_order_ids() -> list[int]:
-    async with standalone_session(get_settings().database_url) as session:
-        return await service.pending_order_ids(session=session)
+    settings = get_settings()
+    async with _transactions(settings.database_url) as transactions:
+        return await service.pending_order_ids(
+            transactions=transactions,
+            grace_seconds=settings.payment_timeout_seconds + IN_FLIGHT_MARGIN_SECONDS,
+            limit=SWEEP_BATCH_SIZE,
+        )

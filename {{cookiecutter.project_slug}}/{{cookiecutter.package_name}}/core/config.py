@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     payment_provider: Literal["fake", "http"] = "fake"
     payment_api_url: str = "http://127.0.0.1:9000"
     payment_timeout_seconds: float = Field(default=5.0, gt=0)
+{%- if cookiecutter.task_queue == "background" %}
+    # How often this process retries orders still waiting for payment; 0 turns the retries off.
+    payment_retry_interval_seconds: float = Field(default=300.0, ge=0)
+{%- endif %}
 
 {%- if cookiecutter.task_queue == "celery" %}
 
@@ -132,6 +136,8 @@ class Settings(BaseSettings):
     sentry_send_personal_data: bool = False
     sentry_track_sessions: bool = False
     sentry_debug: bool = False
+    # Identical handled events (same fingerprint) sent per minute; the rest are counted, not sent.
+    sentry_handled_events_per_minute: int = Field(default=10, ge=0)
 
     @field_validator("sentry_dsn")
     @classmethod
@@ -215,6 +221,7 @@ class Settings(BaseSettings):
             track_sessions=self.sentry_track_sessions,
             private_body_paths=("/api/v1/auth/login", "/api/v1/auth/register"),
             debug=self.sentry_debug,
+            handled_events_per_minute=self.sentry_handled_events_per_minute,
         )
 
 

@@ -1,6 +1,6 @@
 from fastapi import APIRouter, {% if cookiecutter.task_queue == "background" %}BackgroundTasks, {% endif %}status
 
-from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser
+from {{ cookiecutter.package_name }}.auth.dependencies import UserWithoutConnection
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
 {%- if cookiecutter.task_queue == "celery" %}
@@ -32,7 +32,7 @@ router = APIRouter(prefix="/emails", tags=["emails"])
 )
 async def send_email(
     request: EmailRequest,
-    user: CurrentUser,
+    user: UserWithoutConnection,
     settings: SettingsDep,
 {%- if cookiecutter.task_queue == "background" %}
     backend: EmailBackendDep,

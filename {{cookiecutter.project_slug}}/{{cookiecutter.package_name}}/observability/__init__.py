@@ -8,6 +8,7 @@ from .context import bind_user
 from .errors import capture_handled, unhandled_error_response
 from .logging import configure_logging
 from .middleware import REQUEST_ID_HEADER, SentryContextMiddleware, current_request_id
+from .outages import record_failure, record_success
 from .probes import UninstrumentedProbes
 from .sentry import SentryOptions, enable_asyncio_tracking, flush_sentry, init_sentry
 
@@ -23,5 +24,7 @@ __all__ = [
     "enable_asyncio_tracking",
     "flush_sentry",
     "init_sentry",
+    "record_failure",
+    "record_success",
     "unhandled_error_response",
 ]

@@ -26,6 +26,7 @@ from sentry_sdk.integrations.threading import ThreadingIntegration
 from sentry_sdk.types import Event, Hint
 
 from .errors import UNHANDLED_LOGGER
+from .event_cap import HandledEventCap
 from .filters import is_noise
 from .scrubbing import scrub_event
 from .sql import instrument_sqlalchemy
@@ -49,6 +50,8 @@ class SentryOptions:
     untraced_paths: Collection[str] = ("/health", "/health/ready")
     private_body_paths: Collection[str] = field(default_factory=tuple)
     debug: bool = False
+    # Events per fingerprint per minute (event_cap.py); 0 sends every one.
+    handled_events_per_minute: int = 10
 
 
 _options: SentryOptions | None = None
@@ -82,10 +85,12 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         personal_data=options.send_personal_data,
     )
 
+    cap = HandledEventCap(options.handled_events_per_minute)
+
     def before_send(event: Event, hint: Hint) -> Event | None:
-        if is_noise(event, hint):
+        if is_noise(event, hint) or (admitted := cap.admit(event)) is None:
             return None
-        return scrub(event)
+        return scrub(admitted)
 
     def before_send_transaction(event: Event, hint: Hint) -> Event | None:
         return scrub(event)

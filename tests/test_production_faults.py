@@ -1,0 +1,260 @@
+"""A hung payment provider stalls no one and loses no order; the outage is one story in Sentry.
+
+The default bake runs under uvicorn on a database of its own, with `PAYMENT_PROVIDER=http`
+pointing at a provider that accepts connections and never answers. One user checks out many
+times at once (some requests repeating one `Idempotency-Key`) while other users sign up, log
+in and read their account. Then the provider answers again and the retries settle the orders.
+Latencies are printed, not asserted: the machine is shared.
+"""
+
+import asyncio
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.baking import BakedProject, command_env, make_must_succeed
+from tests.delivery import PASSWORD, service_env
+from tests.error_servers import EnvelopeSink
+from tests.payment_server import PaymentServer
+from tests.running_service import service_process
+
+pytestmark = [
+    pytest.mark.option_sets("default"),
+    pytest.mark.xdist_group("production-faults"),
+]
+
+CHECKOUTS = 12
+DUPLICATES = 4
+OTHER_USERS = 4
+READS = 10
+# Far longer than the other users need even on a busy machine (hashing passwords is slow on
+# purpose), so that they are done while every checkout still waits on the provider.
+PAYMENT_TIMEOUT_SECONDS = 20
+HANDLED_EVENTS_PER_MINUTE = 3
+PAYMENT_TIMEOUT_FINGERPRINT = ["handled", "payment", "http", "timeout"]
+
+
+@dataclass
+class Timings:
+    seconds: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+    async def time(self, request) -> httpx.Response:
+        started = time.monotonic()
+        response = await request
+        self.seconds.append(time.monotonic() - started)
+        self.statuses.append(response.status_code)
+        return response
+
+    def summary(self) -> str:
+        if not self.seconds:
+            return "no requests"
+        ordered = sorted(self.seconds)
+        p50 = statistics.median(ordered)
+        return f"{len(ordered)} requests, p50 {p50 * 1000:.0f} ms, worst {ordered[-1] * 1000:.0f} ms"
+
+
+async def sign_up(client: httpx.AsyncClient, timings: Timings) -> dict | None:
+    """Register, log in and read the account; the bearer header, or None when a step failed."""
+    name = f"u{uuid.uuid4().hex[:12]}"
+    email = f"{name}@example.com"
+    registered = await timings.time(
+        client.post(
+            "/api/v1/auth/register",
+            json={"email": email, "username": name, "password": PASSWORD},
+        )
+    )
+    if registered.status_code != 202:
+        return None
+    login = await timings.time(
+        client.post(
+            "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
+        )
+    )
+    if login.status_code != 200:
+        return None
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    me = await timings.time(client.get("/api/v1/users/me", headers=headers))
+    return headers if me.status_code == 200 else None
+
+
+async def wait_for(condition, *, seconds: float, what: str) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if await condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{what} did not happen within {seconds}s")
+
+
+@dataclass
+class Outcome:
+    checkouts: list[httpx.Response]
+    duplicates: list[httpx.Response]
+    others: Timings
+    others_done_while_checkouts_hung: bool
+
+
+async def hung_provider_scenario(base_url: str, provider: PaymentServer) -> Outcome:
+    """Checkouts hang on the provider while other users sign up, log in and read /users/me."""
+    limits = httpx.Limits(max_connections=CHECKOUTS + DUPLICATES + OTHER_USERS + 4)
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=60, limits=limits
+    ) as client:
+        buyer = await sign_up(client, Timings())
+        assert buyer is not None, "the buyer could not sign up"
+        products = (await client.get("/api/v1/products")).json()
+        cart = {
+            "items": [{"product_id": products[0]["id"], "quantity": 1}],
+            "payment_token": "tok_visa",
+        }
+
+        def check_out(key: str) -> asyncio.Task[httpx.Response]:
+            headers = {**buyer, "Idempotency-Key": key}
+            return asyncio.create_task(
+                client.post("/api/v1/checkout", json=cart, headers=headers)
+            )
+
+        checkouts = [check_out(f"order-{n}") for n in range(CHECKOUTS)]
+        duplicates = [check_out("same-order") for _ in range(DUPLICATES)]
+
+        async def all_waiting_on_the_provider() -> bool:
+            return provider.hung_requests >= CHECKOUTS + 1
+
+        await wait_for(
+            all_waiting_on_the_provider, seconds=30, what="every checkout calling out"
+        )
+        others = Timings()
+        reads = [
+            others.time(client.get("/api/v1/users/me", headers=buyer))
+            for _ in range(READS)
+        ]
+        await asyncio.gather(
+            *reads, *(sign_up(client, others) for _ in range(OTHER_USERS))
+        )
+        done_while_hung = not any(task.done() for task in checkouts)
+        return Outcome(
+            checkouts=await asyncio.gather(*checkouts),
+            duplicates=await asyncio.gather(*duplicates),
+            others=others,
+            others_done_while_checkouts_hung=done_while_hung,
+        )
+
+
+async def order_statuses(
+    base_url: str, headers: dict, order_ids: list[int]
+) -> list[str]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        answers = [
+            await client.get(f"/api/v1/orders/{i}", headers=headers) for i in order_ids
+        ]
+    return [answer.json()["status"] for answer in answers]
+
+
+@pytest.fixture
+def own_database(
+    installed_project: BakedProject, tools_bin: Path, tmp_path: Path
+) -> dict:
+    """A fresh, migrated and seeded database: no other test's pending orders in it."""
+    env = command_env(
+        tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    )
+    make_must_succeed(installed_project.root, "migrate", "seed", env=env)
+    return env
+
+
+def test_a_hung_provider_stalls_no_one_and_loses_no_order(
+    installed_project: BakedProject, own_database: dict
+) -> None:
+    with EnvelopeSink() as sink, PaymentServer() as provider:
+        env = {
+            **service_env(own_database, sink.dsn()),
+            "PAYMENT_API_URL": provider.url,
+            "PAYMENT_TIMEOUT_SECONDS": str(PAYMENT_TIMEOUT_SECONDS),
+            "PAYMENT_RETRY_INTERVAL_SECONDS": "1",
+            "SENTRY_HANDLED_EVENTS_PER_MINUTE": str(HANDLED_EVENTS_PER_MINUTE),
+            "SENTRY_TRACES_SAMPLE_RATE": "0",
+            "EMAIL_BACKEND": "console",
+            "AUTH_RATE_LIMIT_PER_CLIENT": "1000/minute",
+        }
+        with service_process(installed_project, env) as service:
+            outcome = asyncio.run(hung_provider_scenario(service.url, provider))
+            print(f"\nother users while the provider hung: {outcome.others.summary()}")
+
+            # Nobody else waited for the provider, and nothing failed.
+            assert outcome.others.statuses, "the other users made no requests"
+            assert all(200 <= s < 300 for s in outcome.others.statuses), (
+                outcome.others.statuses
+            )
+            assert outcome.others_done_while_checkouts_hung
+            # Every checkout is kept as a pending order of its own.
+            assert [r.status_code for r in outcome.checkouts] == [202] * CHECKOUTS, [
+                r.text for r in outcome.checkouts
+            ]
+            assert {r.json()["status"] for r in outcome.checkouts} == {
+                "payment_pending"
+            }
+            order_ids = [r.json()["id"] for r in outcome.checkouts]
+            assert len(set(order_ids)) == CHECKOUTS
+            # Requests repeating one key: one order, each answer names it or says "in progress".
+            named = {
+                r.json()["id"]
+                for r in outcome.duplicates
+                if r.status_code in (201, 202)
+            }
+            assert len(named) == 1, [r.text for r in outcome.duplicates]
+            for answer in outcome.duplicates:
+                assert answer.status_code in (201, 202, 409), answer.text
+                if answer.status_code == 409:
+                    assert "in progress" in answer.json()["detail"]
+            order_ids += named
+
+            provider.answer()
+            buyer = outcome.checkouts[0].request.headers["Authorization"]
+            headers = {"Authorization": buyer}
+
+            async def all_paid() -> bool:
+                statuses = await order_statuses(service.url, headers, order_ids)
+                return statuses == ["paid"] * len(order_ids)
+
+            asyncio.run(
+                wait_for(all_paid, seconds=90, what="the retries paying every order")
+            )
+            charged = {key: n for key, n in provider.charges.items() if n}
+            assert {f"order-{i}" for i in order_ids} <= charged.keys()
+            assert all(charged[f"order-{i}"] == 1 for i in order_ids), charged
+
+            # The outage's end is on the next event, with its start.
+            error = httpx.get(f"{service.url}/debug/sentry", timeout=30)
+            assert error.status_code == 500
+            error_id = error.json()["error_id"]
+            service.stop()
+
+        events = sink.payloads("event")
+        timeouts = [
+            e for e in events if e.get("fingerprint") == PAYMENT_TIMEOUT_FINGERPRINT
+        ]
+        print(
+            f"payment timeout events sent: {len(timeouts)} for {CHECKOUTS + 1} timeouts"
+        )
+        assert 1 <= len(timeouts) <= HANDLED_EVENTS_PER_MINUTE
+        unexpected = [
+            e
+            for e in events
+            if e["event_id"] != error_id and e.get("fingerprint", [""])[0] != "handled"
+        ]
+        assert unexpected == [], [e["exception"]["values"][-1] for e in unexpected]
+        [last] = [e for e in events if e["event_id"] == error_id]
+        outage = [
+            crumb["message"]
+            for crumb in last["breadcrumbs"]["values"]
+            if crumb.get("category") == "outage"
+        ]
+        assert outage[-2:] == [
+            "http payment provider started failing",
+            "http payment provider recovered",
+        ]
