@@ -33,9 +33,7 @@ THROTTLED = error_response(status.HTTP_429_TOO_MANY_REQUESTS, "Too many attempts
 UNAUTHENTICATED = error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token")
 INVALID_REFRESH = error_response(status.HTTP_401_UNAUTHORIZED, service.INVALID_REFRESH_TOKEN)
 {%- if cookiecutter.task_queue == "celery" %}
-QUEUE_ERRORS = error_response(
-    status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable"
-)
+QUEUE_ERRORS = error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable")
 {%- else %}
 QUEUE_ERRORS: dict[int | str, dict[str, Any]] = {}
 {%- endif %}
