@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.auth.models import RefreshToken
@@ -27,7 +28,7 @@ async def mark_used(session: AsyncSession, token_id: int, *, at: datetime) -> bo
         )
         .values(used_at=at)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return cast("CursorResult[Any]", result).rowcount == 1
 
 
 async def revoke_family(session: AsyncSession, family_id: str, *, at: datetime) -> None:
