@@ -1,6 +1,7 @@
 """Start the baked service as a real uvicorn process and stop it afterwards."""
 
 import contextlib
+import re
 import signal
 import socket
 import subprocess
@@ -96,6 +97,51 @@ def running_service(project: BakedProject, env: dict) -> Iterator[str]:
     """Yield the base URL of the service once /health answers; show its log on failure."""
     with service_process(project, env) as service:
         yield service.url
+
+
+@contextlib.contextmanager
+def celery_worker(project: BakedProject, env: dict, queue: str) -> Iterator[Service]:
+    """A Celery worker of the bake consuming `queue`, once it is ready; stopped at the end."""
+    command = [
+        str(project.bin("celery")),
+        "-A",
+        f"{project.package}.worker",
+        "worker",
+        "--pool=solo",
+        "--loglevel=INFO",
+        "-Q",
+        queue,
+    ]
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=project.root,
+            env={**env, "CELERY_QUEUE": queue},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        worker = Service("", process, log)
+        try:
+            deadline = time.monotonic() + STARTUP_TIMEOUT
+            while "ready." not in worker.output():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise ServiceFailed(f"the worker did not start:\n{worker.output()}")
+                time.sleep(0.2)
+            yield worker
+        finally:
+            stop_process(process)
+
+
+def logged_verification_token(mailer: Service, email: str) -> str:
+    """The token of the link in the welcome email, as the console email backend logged it."""
+    pattern = re.compile(
+        rf"Email to {re.escape(email)}:.*?/verify-email\?token=([\w.-]+)", re.DOTALL
+    )
+    deadline = time.monotonic() + 15
+    while not (found := pattern.search(mailer.output())):
+        assert time.monotonic() < deadline, "no verification email was logged"
+        time.sleep(0.2)
+    return found.group(1)
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:

@@ -47,6 +47,7 @@ def test_a_session_arrives_grouped_and_scrubbed(
             with httpx.Client(base_url=service.url, timeout=15) as client:
                 session = Session(client)
                 session.sign_up()
+                session.verify_email(seeded_env["DATABASE_URL"])
                 session.check_out()
                 session.check_out()
                 session.send_email()

@@ -52,6 +52,7 @@ def test_the_service_answers_whatever_the_error_server_does(
             with httpx.Client(base_url=service.url, timeout=REQUEST_TIMEOUT) as client:
                 session = Session(client)
                 session.sign_up()
+                session.verify_email(seeded_env["DATABASE_URL"])
                 session.check_out()
                 session.send_email()
                 errors = ERRORS_TO_PILE_UP if fault == "black-holed" else ERRORS

@@ -1,7 +1,8 @@
 """Schemathesis fuzzes the baked service, run as a real process, against its own OpenAPI schema.
 
 Every operation gets a few hundred generated requests, valid and invalid, signed in as a real
-user; the stateful phase follows the schema's links (register -> login -> checkout -> order).
+user; the stateful phase follows the schema's links (register -> login -> refresh, log-out,
+checkout -> order).
 A response must never be a 5xx and must match its documented status codes, headers and schema:
 every check schemathesis has is on, except where tests/schemathesis.toml says why not.
 """
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from tests.baking import BakedProject
-from tests.running_service import running_service
+from tests.running_service import Service, logged_verification_token, service_process
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "300"))
@@ -31,13 +32,15 @@ SETUP_CHECK_PATH = "/debug/sentry"
 UNTHROTTLED = {
     "AUTH_RATE_LIMIT_PER_CLIENT": "1000000/minute",
     "AUTH_RATE_LIMIT_PER_ACCOUNT": "1000000/minute",
+    "EMAIL_RATE_LIMIT_PER_USER": "1000000/minute",
 }
 
 
-def bearer_token(base_url: str) -> str:
+def bearer_token(service: Service) -> str:
+    """The access token of a new user whose address is verified, so that it may send email."""
     email = f"fuzz-{uuid.uuid4().hex[:8]}@example.com"
     password = f"fuzz-{uuid.uuid4().hex}"
-    with httpx.Client(base_url=base_url, timeout=15) as client:
+    with httpx.Client(base_url=service.url, timeout=15) as client:
         registered = client.post(
             "/api/v1/auth/register",
             json={
@@ -51,6 +54,9 @@ def bearer_token(base_url: str) -> str:
             "/api/v1/auth/login", data={"username": email, "password": password}
         )
         assert login.status_code == 200, login.text
+        token = logged_verification_token(service, email)
+        verified = client.post("/api/v1/auth/verify-email", json={"token": token})
+        assert verified.status_code == 200, verified.text
         return login.json()["access_token"]
 
 
@@ -59,8 +65,9 @@ def test_fuzzing_finds_no_server_error_or_schema_violation(
     installed_project: BakedProject, seeded_env: dict, tmp_path: Path
 ) -> None:
     schemathesis = Path(sys.executable).with_name("schemathesis")
-    with running_service(installed_project, {**seeded_env, **UNTHROTTLED}) as base_url:
-        token = bearer_token(base_url)
+    with service_process(installed_project, {**seeded_env, **UNTHROTTLED}) as service:
+        base_url = service.url
+        token = bearer_token(service)
         command = [
             str(schemathesis),
             "--no-color",

@@ -1,16 +1,23 @@
 """The baked service, run as a real process, takes a user from sign-up to a paid order."""
 
+import contextlib
 import uuid
 
 import httpx
 
 from tests.baking import BakedProject
-from tests.running_service import running_service
+from tests.running_service import (
+    Service,
+    celery_worker,
+    logged_verification_token,
+    service_process,
+)
 
 PASSWORD = "a-long-enough-passphrase-42"
+INVITATION = {"to": "friend@example.com", "note": "Come and see."}
 
 
-def _sign_up_and_log_in(client: httpx.Client) -> dict:
+def _sign_up_and_log_in(client: httpx.Client) -> tuple[str, dict]:
     email = f"smoke-{uuid.uuid4().hex[:8]}@example.com"
     user = {
         "email": email,
@@ -32,19 +39,87 @@ def _sign_up_and_log_in(client: httpx.Client) -> dict:
     )
     assert login.status_code == 200, login.text
     assert login.json()["token_type"] == "bearer"
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+    return email, login.json()
+
+
+def _bearer(tokens: dict) -> dict:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def _verify_email(
+    client: httpx.Client, mailer: Service, email: str, auth: dict
+) -> None:
+    """Unverified, the account cannot send email; the link verifies it, once."""
+    refused = client.post("/api/v1/emails/send", json=INVITATION, headers=auth)
+    assert refused.status_code == 403, refused.text
+    token = logged_verification_token(mailer, email)
+    verified = client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert verified.status_code == 200, verified.text
+    again = client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert again.status_code == 400, again.text
+    assert client.get("/api/v1/users/me", headers=auth).json()["email_verified"] is True
+    sent = client.post("/api/v1/emails/send", json=INVITATION, headers=auth)
+    assert sent.status_code == 202, sent.text
+
+
+def _refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
+    return client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+
+
+def _rotate_and_log_out(client: httpx.Client, email: str, tokens: dict) -> dict:
+    """Rotation, reuse of a retired refresh token, log-out; returns a fresh session."""
+    rotated = _refresh(client, tokens["refresh_token"])
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["refresh_token"] != tokens["refresh_token"]
+    assert (
+        client.get("/api/v1/users/me", headers=_bearer(rotated.json())).status_code
+        == 200
+    )
+    assert _refresh(client, tokens["refresh_token"]).status_code == 401, (
+        "reuse is refused"
+    )
+    revoked = _refresh(client, rotated.json()["refresh_token"])
+    assert revoked.status_code == 401, "reuse revokes the whole family"
+
+    credentials = {"username": email, "password": PASSWORD}
+    session = client.post("/api/v1/auth/login", data=credentials).json()
+    logged_out = client.post(
+        "/api/v1/auth/logout", json={"refresh_token": session["refresh_token"]}
+    )
+    assert logged_out.status_code == 204, logged_out.text
+    assert _refresh(client, session["refresh_token"]).status_code == 401
+    return client.post("/api/v1/auth/login", data=credentials).json()
+
+
+@contextlib.contextmanager
+def _service_and_mailer(project: BakedProject, env: dict):
+    """The service, and the process whose log shows the emails it sends."""
+    if project.answers["task_queue"] != "celery":
+        with service_process(project, env) as service:
+            yield service, service
+        return
+    # A queue of this run's own, so that no other worker takes its emails.
+    env = {**env, "CELERY_QUEUE": f"smoke-{uuid.uuid4().hex[:8]}"}
+    with (
+        celery_worker(project, env, env["CELERY_QUEUE"]) as worker,
+        service_process(project, env) as service,
+    ):
+        yield service, worker
 
 
 def test_checkout_flow(installed_project: BakedProject, seeded_env: dict) -> None:
     with (
-        running_service(installed_project, seeded_env) as base_url,
-        httpx.Client(base_url=base_url, timeout=15) as client,
+        _service_and_mailer(installed_project, seeded_env) as (service, mailer),
+        httpx.Client(base_url=service.url, timeout=15) as client,
     ):
         assert client.get("/health/ready").status_code == 200
-        auth = _sign_up_and_log_in(client)
-        me = client.get("/api/v1/users/me", headers=auth).json()
+        email, tokens = _sign_up_and_log_in(client)
+        me = client.get("/api/v1/users/me", headers=_bearer(tokens)).json()
         assert me["is_active"] is True
         assert me["plan"] == "free"
+        assert me["email_verified"] is False
+        _verify_email(client, mailer, email, _bearer(tokens))
+        auth = _bearer(_rotate_and_log_out(client, email, tokens))
 
         products = client.get("/api/v1/products").json()
         assert products, "make seed loaded no products"
@@ -78,3 +153,9 @@ def test_checkout_flow(installed_project: BakedProject, seeded_env: dict) -> Non
         assert read.status_code == 200, read.text
         assert read.json()["id"] == order["id"]
         assert read.json()["total_cents"] == order["total_cents"]
+
+        everywhere = client.post("/api/v1/auth/logout-all", headers=auth)
+        assert everywhere.status_code == 204, everywhere.text
+        signed_out = client.get("/api/v1/users/me", headers=auth)
+        assert signed_out.status_code == 401
+        assert signed_out.headers["WWW-Authenticate"] == "Bearer"

@@ -4,6 +4,7 @@ import email
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 {%- if cookiecutter.task_queue == "celery" %}
 from email.policy import default as default_policy
@@ -31,6 +32,7 @@ from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.checkout.seed import seed_catalogue
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine
+from {{ cookiecutter.package_name }}.core.security import create_email_verification_token
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
 {%- endif %}
@@ -157,11 +159,26 @@ async def catalogue(app: FastAPI) -> None:
 SignUp = Callable[..., Awaitable[dict[str, Any]]]
 
 
-@pytest.fixture
-def sign_up(client: httpx.AsyncClient) -> SignUp:
-    """Register and log in a new user; returns its JSON plus `headers` with the bearer token."""
+async def verify_email(client: httpx.AsyncClient, settings: Settings, user: dict[str, Any]) -> None:
+    """Follow the link the welcome email carries, as its reader would."""
+    token = create_email_verification_token(
+        user_id=user["id"],
+        email=user["email"],
+        keys=settings.token_keys(),
+        expires_in=timedelta(hours=1),
+    )
+    verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert verified.status_code == 200, verified.text
 
-    async def sign_up(**fields: str) -> dict[str, Any]:
+
+@pytest.fixture
+def sign_up(client: httpx.AsyncClient, settings: Settings) -> SignUp:
+    """Register, verify and log in a new user; returns its JSON plus its tokens and `headers`.
+
+    `verified=False` leaves the email address unverified.
+    """
+
+    async def sign_up(*, verified: bool = True, **fields: str) -> dict[str, Any]:
         name = fields.pop("username", f"user_{uuid.uuid4().hex[:10]}")
         data = {"email": f"{name}@example.com", "username": name, "password": PASSWORD, **fields}
         registered = await client.post("/api/v1/auth/register", json=data)
@@ -170,10 +187,19 @@ def sign_up(client: httpx.AsyncClient) -> SignUp:
             "/api/v1/auth/login", data={"username": data["email"], "password": data["password"]}
         )
         assert login.status_code == 200, login.text
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        tokens = login.json()
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         me = await client.get("/api/v1/users/me", headers=headers)
         assert me.status_code == 200, me.text
-        return {**me.json(), "token": login.json()["access_token"], "headers": headers}
+        if verified:
+            await verify_email(client, settings, me.json())
+        return {
+            **me.json(),
+            "email_verified": verified,
+            "token": tokens["access_token"],
+            "refresh_token": tokens["refresh_token"],
+            "headers": headers,
+        }
 
     return sign_up
 

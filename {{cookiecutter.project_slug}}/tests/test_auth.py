@@ -1,5 +1,6 @@
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -15,6 +16,9 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.users.models import User
 
 from .conftest import PASSWORD, SignUp
+
+HOUR = timedelta(hours=1)
+PAST = datetime.now(UTC) - HOUR
 
 
 async def test_register_creates_a_free_user(
@@ -35,9 +39,96 @@ async def test_register_creates_a_free_user(
     assert me["email"] == "ada@example.com"
     assert me["plan"] == "free"
     assert me["is_active"] is True
+    assert me["email_verified"] is False
     [welcome] = outbox
     assert welcome["To"] == "ada@example.com"
     assert welcome["Subject"].startswith("Welcome to")
+    assert "/verify-email?token=" in welcome.get_content()
+
+
+def link_token(message: EmailMessage) -> str:
+    """The token of the verification link in an email."""
+    [token] = re.findall(r"/verify-email\?token=([\w.-]+)", message.get_content())
+    return str(token)
+
+
+async def register_and_log_in(client: httpx.AsyncClient, name: str) -> dict[str, str]:
+    email = f"{name}@example.com"
+    data = {"email": email, "username": name, "password": PASSWORD}
+    assert (await client.post("/api/v1/auth/register", json=data)).status_code == 202
+    login = await client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def test_the_verification_link_works_once(
+    client: httpx.AsyncClient, outbox: list[EmailMessage]
+) -> None:
+    headers = await register_and_log_in(client, "grace")
+    token = link_token(outbox[-1])
+
+    first = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    again = await client.post("/api/v1/auth/verify-email", json={"token": token})
+
+    assert first.status_code == 200, first.text
+    me = await client.get("/api/v1/users/me", headers=headers)
+    assert me.json()["email_verified"] is True
+    assert again.status_code == 400
+    assert again.json() == {"detail": "This link is invalid, has expired or was already used"}
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        pytest.param(lambda s, uid, email: "not-a-token", id="garbage"),
+        pytest.param(
+            lambda s, uid, email: security.create_email_verification_token(
+                user_id=uid, email=email, keys=s.token_keys(), expires_in=-HOUR
+            ),
+            id="expired",
+        ),
+        pytest.param(
+            lambda s, uid, email: security.create_email_verification_token(
+                user_id=uid, email="other@example.com", keys=s.token_keys(), expires_in=HOUR
+            ),
+            id="other-address",
+        ),
+        pytest.param(
+            lambda s, uid, email: security.create_access_token(
+                subject=uid, keys=s.token_keys(), expires_in=HOUR
+            ),
+            id="access-token",
+        ),
+    ],
+)
+async def test_a_bad_verification_link_is_refused(
+    client: httpx.AsyncClient, sign_up: SignUp, settings: Settings, make_token: Any
+) -> None:
+    user = await sign_up(verified=False)
+
+    response = await client.post(
+        "/api/v1/auth/verify-email", json={"token": make_token(settings, user["id"], user["email"])}
+    )
+
+    assert response.status_code == 400
+    me = await client.get("/api/v1/users/me", headers=user["headers"])
+    assert me.json()["email_verified"] is False
+
+
+async def test_a_new_link_is_sent_only_to_an_unverified_address(
+    client: httpx.AsyncClient, sign_up: SignUp, outbox: list[EmailMessage]
+) -> None:
+    unverified = await sign_up(verified=False)
+    verified = await sign_up()
+    outbox.clear()
+
+    for user in (unverified, verified):
+        response = await client.post("/api/v1/auth/verify-email/resend", headers=user["headers"])
+        assert response.status_code == 202
+
+    [message] = outbox
+    assert message["To"] == unverified["email"]
+    confirmed = await client.post("/api/v1/auth/verify-email", json={"token": link_token(message)})
+    assert confirmed.status_code == 200
 
 
 @pytest.mark.parametrize("field", [{"plan": "pro"}, {"is_active": False}, {"id": 1}])
@@ -160,44 +251,97 @@ async def test_unknown_emails_are_checked_against_a_password_hash_too(
     assert len(checked) == 1
 
 
-def forge(claims: dict[str, Any], key: str, algorithm: str = "HS256") -> str:
+def forge(
+    settings: Settings,
+    claims: dict[str, Any],
+    *,
+    key: str | None = None,
+    algorithm: str = "HS256",
+    headers: dict[str, Any] | None = None,
+) -> str:
+    """A token with every claim and header right, unless `claims`, `key` or `headers` say not."""
+    keys = settings.token_keys()
     now = datetime.now(UTC)
-    return jwt.encode({"iat": now, "exp": now + timedelta(minutes=5), **claims}, key, algorithm)
+    valid = {
+        "iss": keys.issuer,
+        "aud": keys.audience,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    return jwt.encode(
+        {name: value for name, value in {**valid, **claims}.items() if value is not None},
+        key or keys.keys[keys.signing_kid],
+        algorithm,
+        headers={"kid": keys.signing_kid, **(headers or {})},
+    )
 
 
-def unsigned(claims: dict[str, Any]) -> str:
+def part(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def unsigned(settings: Settings, uid: str) -> str:
     """A token with `alg: none` and no signature."""
-
-    def part(data: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
-
+    keys = settings.token_keys()
     exp = int((datetime.now(UTC) + timedelta(minutes=5)).timestamp())
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part({'exp': exp, 'iat': exp, **claims})}."
+    header = {"alg": "none", "typ": "JWT", "kid": keys.signing_kid}
+    claims = {"sub": uid, "iss": keys.issuer, "aud": keys.audience, "exp": exp, "iat": exp - 60}
+    return f"{part(header)}.{part(claims)}."
+
+
+def tampered(settings: Settings, uid: str) -> str:
+    """A valid token of another user, its subject rewritten and its signature kept."""
+    header, payload, signature = forge(settings, {"sub": "1" + uid}).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return ".".join((header, part({**claims, "sub": uid}), signature))
+
+
+def verification_token(settings: Settings, uid: str) -> str:
+    """A genuine email-verification token, offered as an access token."""
+    return security.create_email_verification_token(
+        user_id=int(uid), email="x@example.com", keys=settings.token_keys(), expires_in=HOUR
+    )
+
+
+async def test_the_forger_makes_tokens_that_work(
+    client: httpx.AsyncClient, sign_up: SignUp, settings: Settings
+) -> None:
+    """The tests below change one thing each of a token this makes."""
+    user = await sign_up()
+    token = forge(settings, {"sub": str(user["id"])})
+
+    response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
     "make_token",
     [
-        pytest.param(lambda key, uid: "not-a-token", id="garbage"),
-        pytest.param(lambda key, uid: forge({"sub": uid}, "another-key"), id="wrong-key"),
-        pytest.param(lambda key, uid: forge({"sub": uid}, key) + "x", id="tampered"),
-        pytest.param(lambda key, uid: unsigned({"sub": uid}), id="alg-none"),
-        pytest.param(lambda key, uid: forge({"sub": uid}, key, "HS512"), id="other-algorithm"),
-        pytest.param(lambda key, uid: forge({}, key), id="no-subject"),
-        pytest.param(lambda key, uid: forge({"sub": "admin"}, key), id="non-numeric-subject"),
+        pytest.param(lambda s, uid: "not-a-token", id="garbage"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid}, key="another-key"), id="wrong-key"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid}) + "x", id="bad-signature"),
+        pytest.param(tampered, id="tampered"),
+        pytest.param(unsigned, id="alg-none"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid}, algorithm="HS512"), id="other-alg"),
+        pytest.param(lambda s, uid: forge(s, {"sub": None}), id="no-subject"),
+        pytest.param(lambda s, uid: forge(s, {"sub": "admin"}), id="non-numeric-subject"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid, "exp": PAST}), id="expired"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid, "aud": "other-api"}), id="wrong-aud"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid, "aud": None}), id="no-audience"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid, "iss": "someone"}), id="wrong-issuer"),
+        pytest.param(lambda s, uid: forge(s, {"sub": uid, "iat": None}), id="no-issued-at"),
         pytest.param(
-            lambda key, uid: forge(
-                {"sub": uid, "exp": datetime.now(UTC) - timedelta(seconds=1)}, key
-            ),
-            id="expired",
+            lambda s, uid: forge(s, {"sub": uid}, headers={"kid": "0" * 16}), id="unknown-kid"
         ),
+        pytest.param(verification_token, id="verification-link-token"),
     ],
 )
 async def test_bad_tokens_are_401(
     client: httpx.AsyncClient, sign_up: SignUp, settings: Settings, make_token: Any
 ) -> None:
     user = await sign_up()
-    token = make_token(settings.secret_key.get_secret_value(), str(user["id"]))
+    token = make_token(settings, str(user["id"]))
 
     response = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
 

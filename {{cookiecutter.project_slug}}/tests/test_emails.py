@@ -1,25 +1,24 @@
 {% if cookiecutter.task_queue == "background" -%}
 import asyncio
 import logging
-
 {% endif -%}
+from email.message import EmailMessage
+
 import httpx
 import pytest
 from fastapi import FastAPI
 
-{%- if cookiecutter.task_queue == "celery" %}
-
 from {{ cookiecutter.package_name }}.core.config import Settings
+{%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 {%- else %}
-
 from {{ cookiecutter.package_name }}.emails.backends import SmtpEmailBackend
-from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 {%- endif %}
+from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
 from .conftest import SignUp
 
-EMAIL = {"to": "friend@example.com", "subject": "Hello", "body": "See you soon."}
+EMAIL = {"to": "friend@example.com", "note": "See you soon."}
 {%- if cookiecutter.task_queue == "celery" %}
 
 
@@ -58,7 +57,8 @@ async def test_email_is_queued_and_sent_after_the_response(
 
     assert response.status_code == 202
     assert response.json() == {"status": "queued"}
-    assert "Email to friend@example.com: Hello" in caplog.text
+    assert f"Email to friend@example.com: {user['username']} invites you to" in caplog.text
+    assert '"See you soon."' in caplog.text
 
 
 async def test_a_failing_smtp_server_is_reported_not_raised(
@@ -99,15 +99,91 @@ async def test_an_smtp_server_that_never_answers_times_out_and_is_reported(
 
 
 @pytest.mark.parametrize(
-    "subject",
-    ["Hi\r\nBcc: everyone@example.com", "Hi\x1dBcc: x@example.com", "Hi\u2028there", "Hi\x85"],
+    "field",
+    [
+        {"note": "Hi\r\nBcc: everyone@example.com"},
+        {"note": "Hi\x1dthere"},
+        {"note": "Hi\u2028there"},
+        {"note": "Cheap pills at https://example.com/buy"},
+        {"note": "Cheap pills at www.example.com"},
+        {"note": "x" * 301},
+        {"subject": "Anything I like"},
+        {"body": "Anything I like"},
+    ],
 )
-async def test_header_injection_in_the_subject_is_refused(
-    client: httpx.AsyncClient, sign_up: SignUp, subject: str
+async def test_an_invitation_carries_no_content_of_the_senders_choosing(
+    client: httpx.AsyncClient, sign_up: SignUp, field: dict[str, str]
 ) -> None:
     user = await sign_up()
-    email = {**EMAIL, "subject": subject}
+    email = {**EMAIL, **field}
 
     response = await client.post("/api/v1/emails/send", json=email, headers=user["headers"])
 
     assert response.status_code == 422
+
+
+async def test_an_invitation_is_the_services_text_with_the_users_note(
+    client: httpx.AsyncClient, sign_up: SignUp, outbox: list[EmailMessage], settings: Settings
+) -> None:
+    user = await sign_up()
+    outbox.clear()
+
+    response = await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
+
+    assert response.status_code == 202
+    [invitation] = outbox
+    assert invitation["To"] == "friend@example.com"
+    assert invitation["From"] == settings.email_sender
+    assert invitation["Subject"] == f"{user['username']} invites you to {settings.project_name}"
+    assert 'Their note: "See you soon."' in invitation.get_content()
+
+
+async def test_an_unverified_account_cannot_send_and_is_reported(
+    client: httpx.AsyncClient,
+    sign_up: SignUp,
+    outbox: list[EmailMessage],
+    sentry: CapturingTransport,
+) -> None:
+    user = await sign_up(verified=False)
+    outbox.clear()
+
+    responses = [
+        await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
+        for _ in range(2)
+    ]
+
+    assert [response.status_code for response in responses] == [403, 403]
+    assert responses[0].json() == {"detail": "Verify your email address before sending email"}
+    assert outbox == []
+    events = sentry.events
+    assert len(events) == 2
+    assert {tuple(event["fingerprint"]) for event in events} == {
+        ("handled", "security", "email_from_unverified_account")
+    }
+    assert events[0]["user"]["id"] == str(user["id"])
+    assert events[0]["exception"]["values"][-1]["mechanism"]["handled"] is True
+
+
+async def test_a_verified_account_is_throttled_and_reported(
+    client: httpx.AsyncClient,
+    sign_up: SignUp,
+    outbox: list[EmailMessage],
+    sentry: CapturingTransport,
+    settings: Settings,
+) -> None:
+    user = await sign_up()
+    outbox.clear()
+    allowed = 3  # the default EMAIL_RATE_LIMIT_PER_USER, per minute
+    assert settings.email_rate_limit_per_user.startswith(f"{allowed}/minute")
+
+    responses = [
+        await client.post("/api/v1/emails/send", json=EMAIL, headers=user["headers"])
+        for _ in range(allowed + 1)
+    ]
+
+    assert [response.status_code for response in responses] == [202] * allowed + [429]
+    assert int(responses[-1].headers["Retry-After"]) > 0
+    assert len(outbox) == allowed
+    [event] = sentry.events
+    assert event["fingerprint"] == ["handled", "security", "email_throttled"]
+    assert event["user"]["id"] == str(user["id"])

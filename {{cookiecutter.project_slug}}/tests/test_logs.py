@@ -26,9 +26,15 @@ async def test_a_whole_session_writes_no_secret_to_the_logs(
         await client.get(f"/api/v1/orders/{order.json()['id']}", headers=user["headers"])
         await client.post(
             "/api/v1/emails/send",
-            json={"to": "friend@example.com", "subject": "Hi", "body": "Lunch?"},
+            json={"to": "friend@example.com", "note": "Lunch?"},
             headers=user["headers"],
         )
+        refreshed = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": user["refresh_token"]}
+        )
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": user["refresh_token"]})
+        renewed = refreshed.json()
+        await client.post("/api/v1/auth/logout", json={"refresh_token": renewed["refresh_token"]})
         await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {PASSWORD}"})
 
     logged = (
@@ -40,5 +46,11 @@ async def test_a_whole_session_writes_no_secret_to_the_logs(
 {%- else %}
     assert caplog.records, "the session was not logged at all"
 {%- endif %}
-    for secret in (PASSWORD, "wrong-password-7", user["token"], CARD_NUMBER):
+    tokens = (
+        user["token"],
+        user["refresh_token"],
+        renewed["access_token"],
+        renewed["refresh_token"],
+    )
+    for secret in (PASSWORD, "wrong-password-7", *tokens, CARD_NUMBER):
         assert secret not in logged, f"{secret!r} was written to the logs"

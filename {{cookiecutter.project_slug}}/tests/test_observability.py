@@ -347,7 +347,7 @@ async def test_email_spans_and_breadcrumbs(
     client: httpx.AsyncClient, sentry: CapturingTransport, sign_up: SignUp
 ) -> None:
     user = await sign_up()
-    email = {"to": "friend@example.com", "subject": "Hi", "body": "Hello"}
+    email = {"to": "friend@example.com", "note": "Hello"}
 
     await client.post("/api/v1/emails/send", json=email, headers=user["headers"])
 
@@ -376,11 +376,9 @@ async def test_health_checks_are_never_traced(
 async def test_concurrent_requests_never_see_each_others_user(
     client: httpx.AsyncClient, sentry: CapturingTransport, settings: Settings
 ) -> None:
-    secret = settings.secret_key.get_secret_value()
+    keys = settings.token_keys()
     tokens = {
-        user_id: create_access_token(
-            subject=user_id, secret_key=secret, expires_in=timedelta(minutes=5)
-        )
+        user_id: create_access_token(subject=user_id, keys=keys, expires_in=timedelta(minutes=5))
         for user_id in range(1, 21)
     }
 

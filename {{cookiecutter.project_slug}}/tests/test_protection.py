@@ -139,8 +139,8 @@ async def test_production_hides_the_docs_and_asks_for_https(settings: Settings) 
         ),
         (
             "/api/v1/emails/send",
-            b'{"to": "a@example.com", "subject": "Hi", "body": "\\udc00"}',
-            "body",
+            b'{"to": "a@example.com", "note": "\\udc00"}',
+            "note",
         ),
         (
             "/api/v1/checkout",

@@ -20,7 +20,11 @@ from sqlalchemy.exc import OperationalError
 
 from {{ cookiecutter.package_name }}.auth import dependencies as auth_dependencies
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.security import AccessToken, decode_access_token
+from {{ cookiecutter.package_name }}.core.security import (
+    AccessToken,
+    TokenKeys,
+    decode_access_token,
+)
 from {{ cookiecutter.package_name }}.observability import UninstrumentedProbes, init_sentry
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
@@ -166,9 +170,9 @@ async def test_the_token_is_verified_once_per_request(
     user = await sign_up()
     verified: list[str] = []
 
-    def counting_decode(token: str, *, secret_key: str) -> AccessToken:
+    def counting_decode(token: str, *, keys: TokenKeys) -> AccessToken:
         verified.append(token)
-        return decode_access_token(token, secret_key=secret_key)
+        return decode_access_token(token, keys=keys)
 
     monkeypatch.setattr(auth_dependencies, "decode_access_token", counting_decode)
 

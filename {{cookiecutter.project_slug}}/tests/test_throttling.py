@@ -101,3 +101,35 @@ async def test_redis_shares_the_counts_between_processes() -> None:
         await first.hit("login", client=client, account="c@example.com")
     assert refused.value.headers is not None
     assert 0 < int(refused.value.headers["Retry-After"]) <= 60
+
+
+async def test_guessing_refresh_tokens_is_throttled(client: httpx.AsyncClient) -> None:
+    for number in range(20):
+        response = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": f"guess-{number}"}
+        )
+        assert response.status_code == 401
+
+    assert_throttled(await client.post("/api/v1/auth/refresh", json={"refresh_token": "guess-20"}))
+
+
+async def test_guessing_the_current_password_is_throttled(
+    client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    user = await sign_up()
+
+    for _ in range(5):
+        response = await client.post(
+            "/api/v1/auth/password",
+            json={"current_password": "a guess", "new_password": "whatever-new-1"},
+            headers=user["headers"],
+        )
+        assert response.status_code == 400
+
+    assert_throttled(
+        await client.post(
+            "/api/v1/auth/password",
+            json={"current_password": PASSWORD, "new_password": "whatever-new-1"},
+            headers=user["headers"],
+        )
+    )

@@ -34,7 +34,7 @@ from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
-from .conftest import PASSWORD, PROJECT_ROOT
+from .conftest import PASSWORD, PROJECT_ROOT, verify_email
 
 CARD_NUMBER = "4111 1111 1111 1111"
 RETRY_TASK = "{{ cookiecutter.package_name }}.checkout.retry_payment"
@@ -194,7 +194,8 @@ async def committed_client(committed_app: FastAPI) -> AsyncIterator[httpx.AsyncC
         yield client
 
 
-async def signed_in(client: httpx.AsyncClient) -> dict[str, str]:
+async def signed_in(client: httpx.AsyncClient, app: FastAPI) -> dict[str, str]:
+    """A new user with a verified email address; returns its bearer header."""
     name = f"user_{uuid.uuid4().hex[:10]}"
     email = f"{name}@example.com"
     registered = await client.post(
@@ -202,7 +203,10 @@ async def signed_in(client: httpx.AsyncClient) -> dict[str, str]:
     )
     assert registered.status_code == 202, registered.text
     login = await client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    me = await client.get("/api/v1/users/me", headers=headers)
+    await verify_email(client, app.state.settings, me.json())
+    return headers
 
 
 @pytest.mark.usefixtures("worker")
@@ -212,7 +216,7 @@ async def test_a_pending_payment_is_retried_by_the_worker_in_the_same_trace(
     sink: EnvelopeSink,
     sentry: CapturingTransport,
 ) -> None:
-    headers = await signed_in(committed_client)
+    headers = await signed_in(committed_client, committed_app)
     committed_app.state.payment_provider = HttpPaymentProvider(
         httpx.AsyncClient(), base_url=f"http://127.0.0.1:{closed_port()}", timeout=1.0
     )
@@ -244,10 +248,10 @@ async def test_a_pending_payment_is_retried_by_the_worker_in_the_same_trace(
 
 @pytest.mark.usefixtures("worker")
 async def test_a_failing_task_is_reported_once_after_its_retries_without_its_arguments(
-    committed_client: httpx.AsyncClient, sink: EnvelopeSink
+    committed_client: httpx.AsyncClient, committed_app: FastAPI, sink: EnvelopeSink
 ) -> None:
-    headers = await signed_in(committed_client)
-    email = {"to": "friend@example.com", "subject": "Receipt", "body": f"Card: {CARD_NUMBER}"}
+    headers = await signed_in(committed_client, committed_app)
+    email = {"to": "friend@example.com", "note": f"Card: {CARD_NUMBER}"}
 
     response = await committed_client.post("/api/v1/emails/send", json=email, headers=headers)
 

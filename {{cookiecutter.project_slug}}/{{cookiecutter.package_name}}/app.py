@@ -58,6 +58,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     create_celery_app(settings).set_default()
 {%- endif %}
     app.state.auth_throttle = AuthThrottle.from_settings(settings)
+    app.state.email_throttle = AuthThrottle.for_emails(settings)
     async with httpx.AsyncClient() as client:
         app.state.payment_provider = build_payment_provider(settings, client)
 {%- if cookiecutter.task_queue == "background" %}
@@ -74,7 +75,7 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
     """The last one added sees a request first: headers, then body size, CORS and Sentry."""
     app.add_middleware(
         SentryContextMiddleware,
-        identify_user=token_user_id(settings.secret_key.get_secret_value()),
+        identify_user=token_user_id(settings.token_keys()),
     )
     if settings.cors_allowed_origins:
         app.add_middleware(

@@ -3,35 +3,40 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from {{ cookiecutter.package_name }}.auth.service import Client
+from {{ cookiecutter.package_name }}.auth.throttling import client_address
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import UnauthorizedError
 from {{ cookiecutter.package_name }}.core.security import (
     AccessToken,
     InvalidTokenError,
+    TokenKeys,
     decode_access_token,
 )
 from {{ cookiecutter.package_name }}.observability import bind_user
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import User
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/login", refreshUrl="/api/v1/auth/refresh", auto_error=False
+)
 
 # The Sentry middleware verifies the bearer token before the route does; the verified token is
 # kept in the request's context, so that its signature is checked once per request.
 _verified: ContextVar[tuple[str, AccessToken] | None] = ContextVar("verified", default=None)
 
 
-def _verified_user_id(token: str, secret_key: str) -> int:
+def _verified_token(token: str, keys: TokenKeys) -> AccessToken:
     known = _verified.get()
     if known is not None and known[0] == token and known[1].expires_at > datetime.now(UTC):
-        return known[1].user_id
-    verified = decode_access_token(token, secret_key=secret_key)
+        return known[1]
+    verified = decode_access_token(token, keys=keys)
     _verified.set((token, verified))
-    return verified.user_id
+    return verified
 
 
 async def get_current_user(
@@ -42,12 +47,15 @@ async def get_current_user(
     if token is None:
         raise UnauthorizedError("Not authenticated")
     try:
-        user_id = _verified_user_id(token, settings.secret_key.get_secret_value())
+        verified = _verified_token(token, settings.token_keys())
     except InvalidTokenError:
         raise UnauthorizedError() from None
-    user = await users_service.get_active(session=session, user_id=user_id)
+    # One query: the revocation time comes with the user.
+    user = await users_service.get_active(session=session, user_id=verified.user_id)
     if user is None:
         raise UnauthorizedError()
+    if user.tokens_valid_after is not None and verified.issued_at < user.tokens_valid_after:
+        raise UnauthorizedError("The token was revoked; log in again")
     bind_user(user_id=user.id, username=user.username, email=user.email, plan=user.plan.value)
     return user
 
@@ -66,7 +74,7 @@ async def get_user_without_connection(user: CurrentUser, session: SessionDep) ->
 UserWithoutConnection = Annotated[User, Depends(get_user_without_connection)]
 
 
-def token_user_id(secret_key: str) -> Callable[[str], int | None]:
+def token_user_id(keys: TokenKeys) -> Callable[[str], int | None]:
     """For the Sentry middleware: the user id of a bearer token that verifies, else None."""
 
     def identify(authorization: str) -> int | None:
@@ -74,8 +82,21 @@ def token_user_id(secret_key: str) -> Callable[[str], int | None]:
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            return _verified_user_id(token, secret_key)
+            return _verified_token(token, keys).user_id
         except InvalidTokenError:
             return None
 
     return identify
+
+
+async def recorded_client(request: Request) -> Client:
+    """Who a refresh token is issued to, kept with it for the user and for investigations."""
+    address = client_address(request)
+    user_agent = request.headers.get("user-agent")
+    return Client(
+        address=None if address == "unknown" else address,
+        user_agent=user_agent[:200] if user_agent else None,
+    )
+
+
+ClientDep = Annotated[Client, Depends(recorded_client)]

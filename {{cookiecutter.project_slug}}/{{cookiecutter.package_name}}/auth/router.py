@@ -1,27 +1,69 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, {% if cookiecutter.task_queue == "background" %}BackgroundTasks, {% endif %}Depends, status
+from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from {{ cookiecutter.package_name }}.auth import emails, service
-from {{ cookiecutter.package_name }}.auth.schemas import RegistrationAccepted, Token
-from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottleDep, ClientAddressDep
+from {{ cookiecutter.package_name }}.auth.dependencies import ClientDep, CurrentUser
+from {{ cookiecutter.package_name }}.auth.schemas import (
+    EmailVerification,
+    EmailVerified,
+    PasswordChange,
+    RefreshRequest,
+    RegistrationAccepted,
+    Token,
+    VerificationSent,
+)
+from {{ cookiecutter.package_name }}.auth.throttling import (
+    AuthThrottleDep,
+    ClientAddressDep,
+    EmailThrottleDep,
+)
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
-{%- if cookiecutter.task_queue == "celery" %}
-from {{ cookiecutter.package_name }}.core.task_queue import enqueue
-from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
-{%- else %}
-from {{ cookiecutter.package_name }}.emails.dependencies import EmailBackendDep
-from {{ cookiecutter.package_name }}.emails.service import send_in_background
-{%- endif %}
+from {{ cookiecutter.package_name }}.core.security import hash_refresh_token
+from {{ cookiecutter.package_name }}.emails.outbox import EmailOutboxDep
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 THROTTLED = error_response(status.HTTP_429_TOO_MANY_REQUESTS, "Too many attempts; try again later")
+UNAUTHENTICATED = error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token")
+INVALID_REFRESH = error_response(status.HTTP_401_UNAUTHORIZED, service.INVALID_REFRESH_TOKEN)
+{%- if cookiecutter.task_queue == "celery" %}
+QUEUE_ERRORS = error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable")
+{%- else %}
+QUEUE_ERRORS: dict[int | str, dict[str, Any]] = {}
+{%- endif %}
+
+
+def token_links(*, check_out: bool) -> dict[str, Any]:
+    """OpenAPI links from a token response to what its tokens open."""
+    refresh_body = {"refresh_token": "$response.body#/refresh_token"}
+    links: dict[str, Any] = {
+        "Refresh": {"operationId": "refresh", "requestBody": refresh_body},
+        "LogOut": {"operationId": "log_out", "requestBody": refresh_body},
+        "ReadMe": {
+            "operationId": "read_me",
+            "parameters": {"header.Authorization": "Bearer {$response.body#/access_token}"},
+        },
+    }
+    if check_out:
+        links["CheckOut"] = {
+            "operationId": "check_out",
+            "parameters": {"header.Authorization": "Bearer {$response.body#/access_token}"},
+        }
+    return {"links": links}
+
+
+def token_response(pair: service.TokenPair) -> Token:
+    return Token(
+        access_token=pair.access_token,
+        expires_in=pair.expires_in,
+        refresh_token=pair.refresh_token,
+    )
 
 
 @router.post(
@@ -43,9 +85,7 @@ THROTTLED = error_response(status.HTTP_429_TOO_MANY_REQUESTS, "Too many attempts
         **error_response(status.HTTP_409_CONFLICT, "This username is taken"),
         **BODY_ERRORS,
         **THROTTLED,
-{%- if cookiecutter.task_queue == "celery" %}
-        **error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable"),
-{%- endif %}
+        **QUEUE_ERRORS,
     },
 )
 async def register(
@@ -54,25 +94,23 @@ async def register(
     settings: SettingsDep,
     throttle: AuthThrottleDep,
     client: ClientAddressDep,
-{%- if cookiecutter.task_queue == "background" %}
-    email_backend: EmailBackendDep,
-    background_tasks: BackgroundTasks,
-{%- endif %}
+    outbox: EmailOutboxDep,
 ) -> RegistrationAccepted:
-    """Sign up on the free plan; whether the email was already registered is told by email only."""
+    """Sign up on the free plan; a link to verify the address is sent to it."""
     await throttle.hit("register", client=client, account=data.email)
     user = await users_service.register(session=session, data=data)
     if user is None:
         message = emails.already_registered(settings=settings, to=data.email)
     else:
-        message = emails.welcome(settings=settings, to=user.email, username=user.username)
+        link = service.verification_link(settings=settings, user=user)
+        message = emails.welcome(
+            settings=settings, to=user.email, username=user.username, verification_link=link
+        )
 {%- if cookiecutter.task_queue == "celery" %}
     # Committed before the broker is called, so that no transaction waits on it.
     await session.commit()
-    await enqueue(SEND_EMAIL_TASK, message.as_string())
-{%- else %}
-    background_tasks.add_task(send_in_background, message=message, backend=email_backend)
 {%- endif %}
+    await outbox.put(message)
     return RegistrationAccepted()
 
 
@@ -80,14 +118,7 @@ async def register(
     "/login",
     response_model=Token,
     responses={
-        status.HTTP_200_OK: {
-            "links": {
-                "CheckOut": {
-                    "operationId": "check_out",
-                    "parameters": {"header.Authorization": "Bearer {$response.body#/access_token}"},
-                }
-            }
-        },
+        status.HTTP_200_OK: token_links(check_out=True),
         **error_response(status.HTTP_401_UNAUTHORIZED, "Incorrect email or password"),
         **BODY_ERRORS,
         **THROTTLED,
@@ -98,11 +129,139 @@ async def login(
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
-    client: ClientAddressDep,
+    client: ClientDep,
+    address: ClientAddressDep,
 ) -> Token:
-    """Exchange an email and password for a bearer token."""
-    await throttle.hit("login", client=client, account=form.username)
-    token = await service.log_in(
-        session=session, settings=settings, email=form.username, password=form.password
+    """Exchange an email and password for an access token and a refresh token."""
+    await throttle.hit("login", client=address, account=form.username)
+    pair = await service.log_in(
+        session=session,
+        settings=settings,
+        email=form.username,
+        password=form.password,
+        client=client,
     )
-    return Token(access_token=token)
+    return token_response(pair)
+
+
+@router.post(
+    "/refresh",
+    response_model=Token,
+    responses={
+        status.HTTP_200_OK: token_links(check_out=False),
+        **INVALID_REFRESH,
+        **BODY_ERRORS,
+        **THROTTLED,
+    },
+)
+async def refresh(
+    data: RefreshRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: AuthThrottleDep,
+    client: ClientDep,
+    address: ClientAddressDep,
+) -> Token:
+    """Exchange a refresh token for a new pair; the one presented can never be used again."""
+    await throttle.hit("refresh", client=address, account=hash_refresh_token(data.refresh_token))
+    pair = await service.refresh(
+        session=session, settings=settings, refresh_token=data.refresh_token, client=client
+    )
+    return token_response(pair)
+
+
+@router.post(
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**BODY_ERRORS},
+)
+async def log_out(data: RefreshRequest, session: SessionDep) -> None:
+    """Log out this session: its refresh token, and those it was rotated from, stop working."""
+    await service.log_out(session=session, refresh_token=data.refresh_token)
+
+
+@router.post(
+    "/logout-all",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={**UNAUTHENTICATED},
+)
+async def log_out_everywhere(user: CurrentUser, session: SessionDep) -> None:
+    """Log out every session of the user: all refresh tokens and all access tokens so far."""
+    await service.log_out_everywhere(session=session, user=user)
+
+
+@router.post(
+    "/password",
+    response_model=Token,
+    responses={
+        status.HTTP_200_OK: token_links(check_out=True),
+        **error_response(status.HTTP_400_BAD_REQUEST, service.WRONG_CURRENT_PASSWORD),
+        **UNAUTHENTICATED,
+        **THROTTLED,
+        **QUEUE_ERRORS,
+        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+    },
+)
+async def change_password(
+    data: PasswordChange,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: AuthThrottleDep,
+    client: ClientDep,
+    address: ClientAddressDep,
+    outbox: EmailOutboxDep,
+) -> Token:
+    """Change the password; every other session is logged out, this one gets new tokens."""
+    await throttle.hit("password", client=address, account=f"user:{user.id}")
+    pair = await service.change_password(
+        session=session,
+        settings=settings,
+        user=user,
+        current_password=data.current_password,
+        new_password=data.new_password,
+        client=client,
+    )
+    await outbox.put(emails.password_changed(settings=settings, to=user.email))
+    return token_response(pair)
+
+
+@router.post(
+    "/verify-email",
+    response_model=EmailVerified,
+    responses={
+        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_VERIFICATION_LINK),
+        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+    },
+)
+async def verify_email(
+    data: EmailVerification, session: SessionDep, settings: SettingsDep
+) -> EmailVerified:
+    """Verify an email address with the token of the link sent to it; works once."""
+    await service.verify_email(session=session, settings=settings, token=data.token)
+    return EmailVerified()
+
+
+@router.post(
+    "/verify-email/resend",
+    response_model=VerificationSent,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**UNAUTHENTICATED, **THROTTLED, **QUEUE_ERRORS},
+)
+async def resend_verification(
+    user: CurrentUser,
+    settings: SettingsDep,
+    throttle: EmailThrottleDep,
+    address: ClientAddressDep,
+    outbox: EmailOutboxDep,
+) -> VerificationSent:
+    """Send a new verification link to the signed-in user's address, unless it is verified."""
+    await throttle.hit("verification", client=address, account=f"user:{user.id}")
+    if not user.email_verified:
+        link = service.verification_link(settings=settings, user=user)
+        await outbox.put(
+            emails.verification(settings=settings, to=user.email, verification_link=link)
+        )
+    return VerificationSent()

@@ -1,14 +1,46 @@
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Token(BaseModel):
+    """An OAuth2 token response: a short-lived access token and the refresh token that renews it."""
+
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme, not a secret
+    expires_in: int = Field(description="Seconds the access token is valid for")
+    refresh_token: str
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Refresh tokens are 43 URL-safe characters; the bound only keeps junk out.
+    refresh_token: str = Field(min_length=1, max_length=200, repr=False)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=128, repr=False)
+    new_password: str = Field(min_length=8, max_length=128, repr=False)
+
+
+class EmailVerification(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=2000, repr=False)
 
 
 class RegistrationAccepted(BaseModel):
     """The same answer whether or not the email was free, so it tells nobody which it was."""
 
     detail: str = "Check your inbox: we have sent the next step to this address."
+
+
+class EmailVerified(BaseModel):
+    detail: str = "Your email address is verified."
+
+
+class VerificationSent(BaseModel):
+    detail: str = "If your address is not verified yet, a new link is on its way."

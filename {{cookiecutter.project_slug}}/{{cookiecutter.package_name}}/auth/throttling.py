@@ -1,4 +1,4 @@
-"""Throttling of sign-up and log-in attempts, per client address and per account."""
+"""Throttling of sign-up, log-in and other auth attempts, and of emails users send."""
 
 import math
 import time
@@ -36,6 +36,15 @@ class AuthThrottle:
             per_account=settings.auth_rate_limit_per_account,
         )
 
+    @classmethod
+    def for_emails(cls, settings: Settings) -> "AuthThrottle":
+        """Emails a user asks the service to send, per user and per client address."""
+        return cls(
+            create_storage(settings.rate_limit_storage_url),
+            per_client=settings.auth_rate_limit_per_client,
+            per_account=settings.email_rate_limit_per_user,
+        )
+
     async def hit(self, action: str, *, client: str, account: str) -> None:
         """Count one attempt; raise TooManyRequestsError when a limit is reached."""
         checks = [(limit, "client", client) for limit in self.per_client]
@@ -56,6 +65,11 @@ async def get_auth_throttle(request: Request) -> AuthThrottle:
     return throttle
 
 
+async def get_email_throttle(request: Request) -> AuthThrottle:
+    throttle: AuthThrottle = request.app.state.email_throttle
+    return throttle
+
+
 def client_address(request: Request) -> str:
     """The caller's address, as the server saw it.
 
@@ -67,4 +81,5 @@ def client_address(request: Request) -> str:
 
 
 AuthThrottleDep = Annotated[AuthThrottle, Depends(get_auth_throttle)]
+EmailThrottleDep = Annotated[AuthThrottle, Depends(get_email_throttle)]
 ClientAddressDep = Annotated[str, Depends(client_address)]

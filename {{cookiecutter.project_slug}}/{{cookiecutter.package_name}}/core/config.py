@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sentry_sdk.utils import Dsn
 
 from {{ cookiecutter.package_name }} import __version__
+from {{ cookiecutter.package_name }}.core.security import TokenKeys
 from {{ cookiecutter.package_name }}.observability import SentryOptions
 
 {% if cookiecutter.database == "postgresql" -%}
@@ -17,6 +18,11 @@ DATABASE_NAME = "{{ cookiecutter.package_name }}"
 {% endif -%}
 DEVELOPMENT_SECRET_KEY = "change-me"  # noqa: S105 - refused outside development and test
 MIN_PRODUCTION_SECRET_BYTES = 32
+# Bodies holding passwords or tokens: never attached to a Sentry event.
+PRIVATE_BODY_PATHS = tuple(
+    f"/api/v1/auth/{action}"
+    for action in ("login", "register", "refresh", "logout", "password", "verify-email")
+)
 
 Environment = Literal["development", "test", "staging", "production"]
 
@@ -60,7 +66,18 @@ class Settings(BaseSettings):
     project_name: str = "{{ cookiecutter.project_name }}"
     environment: Environment = "development"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
-    access_token_expire_minutes: int = Field(default=60, gt=0)
+    # Auth. SECRET_KEY signs tokens; keys rotated out stay accepted while listed here (a JSON
+    # list, newest first) and are refused once removed.
+    secret_key_fallbacks: list[SecretStr] = []
+    token_issuer: str = "{{ cookiecutter.project_slug }}"  # noqa: S105 - a name, not a secret
+    token_audience: str = "{{ cookiecutter.project_slug }}-api"  # noqa: S105 - a name
+    access_token_expire_minutes: int = Field(default=15, gt=0)
+    refresh_token_expire_days: int = Field(default=30, gt=0)
+    email_verification_expire_hours: int = Field(default=48, gt=0)
+    # The page of your frontend that posts a verification link's token to the API.
+    frontend_url: str = "http://127.0.0.1:3000"
+    # Invitations a user may send, in the notation of the `limits` package.
+    email_rate_limit_per_user: str = "3/minute;20/day"
 
     # Browser origins allowed to call the API, e.g. ["https://app.example.com"]; none by default.
     cors_allowed_origins: list[str] = []
@@ -152,7 +169,9 @@ class Settings(BaseSettings):
             raise ValueError(f"not a Sentry DSN ({error})") from None
         return dsn
 
-    @field_validator("auth_rate_limit_per_client", "auth_rate_limit_per_account")
+    @field_validator(
+        "auth_rate_limit_per_client", "auth_rate_limit_per_account", "email_rate_limit_per_user"
+    )
     @classmethod
     def _parse_rate_limit(cls, value: str) -> str:
         parse_many(value)
@@ -165,12 +184,23 @@ class Settings(BaseSettings):
         secret = self.secret_key.get_secret_value()
         if secret == DEVELOPMENT_SECRET_KEY:
             raise ValueError(f"SECRET_KEY must be set in the {self.environment} environment")
-        if len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
-            raise ValueError(
-                f"SECRET_KEY must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
-                f"in the {self.environment} environment"
-            )
+        for name, key in (("SECRET_KEY", secret), *self._fallbacks()):
+            if len(key.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+                raise ValueError(
+                    f"{name} must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
+                    f"in the {self.environment} environment"
+                )
         return self
+
+    def _fallbacks(self) -> list[tuple[str, str]]:
+        return [
+            (f"SECRET_KEY_FALLBACKS[{index}]", key.get_secret_value())
+            for index, key in enumerate(self.secret_key_fallbacks)
+        ]
+
+    def token_keys(self) -> TokenKeys:
+        keys = [self.secret_key.get_secret_value(), *(key for _, key in self._fallbacks())]
+        return TokenKeys.create(keys, issuer=self.token_issuer, audience=self.token_audience)
 
     @property
     def is_production(self) -> bool:
@@ -219,7 +249,7 @@ class Settings(BaseSettings):
             profile_session_sample_rate=self.profile_session_sample_rate,
             send_personal_data=self.sentry_send_personal_data,
             track_sessions=self.sentry_track_sessions,
-            private_body_paths=("/api/v1/auth/login", "/api/v1/auth/register"),
+            private_body_paths=PRIVATE_BODY_PATHS,
             debug=self.sentry_debug,
             handled_events_per_minute=self.sentry_handled_events_per_minute,
         )

@@ -31,6 +31,10 @@ class AppError(Exception):
         self.headers = headers
 
 
+class ForbiddenError(AppError):
+    status_code = status.HTTP_403_FORBIDDEN
+
+
 class NotFoundError(AppError):
     status_code = status.HTTP_404_NOT_FOUND
 

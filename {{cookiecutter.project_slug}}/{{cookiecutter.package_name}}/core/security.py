@@ -1,6 +1,11 @@
-"""Password hashing and access tokens."""
+"""Password hashing, signed tokens (access and email verification) and refresh-token secrets."""
 
+import hashlib
+import hmac
 import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
@@ -9,7 +14,9 @@ from anyio import CapacityLimiter, to_thread
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
 
+# Pinned: a token naming any other algorithm (`none`, RS256 with the key as a public key) fails.
 ALGORITHM = "HS256"
+REFRESH_TOKEN_BYTES = 32
 
 password_hash = PasswordHash.recommended()
 
@@ -24,7 +31,7 @@ def _unusable_password_hash() -> str:
 
 
 class InvalidTokenError(Exception):
-    """The token is malformed, expired, signed with another key or algorithm, or lacks a subject."""
+    """The token is malformed, expired, signed with another key or algorithm, or lacks a claim."""
 
 
 @cache
@@ -33,7 +40,7 @@ def _hashing_slots() -> CapacityLimiter:
     return CapacityLimiter(os.cpu_count() or 1)
 
 
-def _verify(password: str, hashed: str | None) -> bool:
+def _verify_password_now(password: str, hashed: str | None) -> bool:
     if hashed is None:
         password_hash.verify(password, _unusable_password_hash())
         return False
@@ -48,32 +55,132 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password: str, hashed: str | None) -> bool:
     """Check a password; with no stored hash, spend the same time and fail."""
-    return await to_thread.run_sync(_verify, password, hashed, limiter=_hashing_slots())
+    return await to_thread.run_sync(_verify_password_now, password, hashed, limiter=_hashing_slots())
 
 
-def create_access_token(*, subject: int, secret_key: str, expires_in: timedelta) -> str:
+def key_id(key: str) -> str:
+    """The `kid` of a key: derived one-way, so it names the key without revealing it."""
+    return hmac.new(key.encode(), b"token key id", hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class TokenKeys:
+    """The keys tokens are signed and verified with: the newest signs, every one verifies."""
+
+    signing_kid: str
+    keys: dict[str, str]
+    issuer: str
+    audience: str
+
+    @classmethod
+    def create(cls, keys: Sequence[str], *, issuer: str, audience: str) -> "TokenKeys":
+        return _token_keys(tuple(keys), issuer, audience)
+
+
+@cache
+def _token_keys(keys: tuple[str, ...], issuer: str, audience: str) -> TokenKeys:
+    by_kid = {key_id(key): key for key in keys}
+    return TokenKeys(key_id(keys[0]), by_kid, issuer, audience)
+
+
+def _timestamp(moment: datetime) -> float:
+    # Milliseconds: an access token issued right after a password change must stay valid.
+    return int(moment.timestamp() * 1000) / 1000
+
+
+def truncate_to_milliseconds(moment: datetime) -> datetime:
+    return datetime.fromtimestamp(_timestamp(moment), UTC)
+
+
+def _sign(claims: dict[str, Any], keys: TokenKeys, audience: str) -> str:
     now = datetime.now(UTC)
-    claims: dict[str, Any] = {"sub": str(subject), "iat": now, "exp": now + expires_in}
-    return jwt.encode(claims, secret_key, algorithm=ALGORITHM)
+    claims = {"iss": keys.issuer, "aud": audience, "iat": _timestamp(now), **claims}
+    signing_key = keys.keys[keys.signing_kid]
+    return jwt.encode(claims, signing_key, algorithm=ALGORITHM, headers={"kid": keys.signing_kid})
+
+
+def _verify(token: str, keys: TokenKeys, audience: str) -> dict[str, Any]:
+    try:
+        header = jwt.get_unverified_header(token)
+        key = keys.keys.get(str(header.get("kid")))
+        if key is None:
+            raise InvalidTokenError("signed with a key that is not accepted")
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=keys.issuer,
+            options={
+                "require_sub": True,
+                "require_exp": True,
+                "require_iat": True,
+                "require_aud": True,
+                "require_iss": True,
+            },
+        )
+    except JWTError as error:
+        raise InvalidTokenError(str(error)) from error
+
+
+def _user_id(claims: dict[str, Any]) -> int:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.isdecimal():
+        raise InvalidTokenError("subject is not a user id")
+    return int(subject)
+
+
+def create_access_token(*, subject: int, keys: TokenKeys, expires_in: timedelta) -> str:
+    expires_at = datetime.now(UTC) + expires_in
+    return _sign({"sub": str(subject), "exp": expires_at}, keys, keys.audience)
 
 
 class AccessToken(NamedTuple):
     user_id: int
+    issued_at: datetime
     expires_at: datetime
 
 
-def decode_access_token(token: str, *, secret_key: str) -> AccessToken:
-    """Verify a token and return the user it was issued for and when it expires."""
-    try:
-        claims = jwt.decode(
-            token,
-            secret_key,
-            algorithms=[ALGORITHM],
-            options={"require_sub": True, "require_exp": True, "require_iat": True},
-        )
-    except JWTError as error:
-        raise InvalidTokenError(str(error)) from error
-    subject = claims.get("sub")
-    if not isinstance(subject, str) or not subject.isdecimal():
-        raise InvalidTokenError("subject is not a user id")
-    return AccessToken(int(subject), datetime.fromtimestamp(claims["exp"], UTC))
+def decode_access_token(token: str, *, keys: TokenKeys) -> AccessToken:
+    """Verify a token and return the user it was issued for, when, and until when."""
+    claims = _verify(token, keys, keys.audience)
+    issued_at = claims["iat"]
+    if not isinstance(issued_at, int | float):
+        raise InvalidTokenError("issued-at is not a time")
+    return AccessToken(
+        _user_id(claims),
+        datetime.fromtimestamp(issued_at, UTC),
+        datetime.fromtimestamp(claims["exp"], UTC),
+    )
+
+
+def _verification_audience(keys: TokenKeys) -> str:
+    # Its own audience: a verification link is never an access token, nor the other way round.
+    return f"{keys.audience}:verify-email"
+
+
+def create_email_verification_token(
+    *, user_id: int, email: str, keys: TokenKeys, expires_in: timedelta
+) -> str:
+    expires_at = datetime.now(UTC) + expires_in
+    claims = {"sub": str(user_id), "email": email, "exp": expires_at}
+    return _sign(claims, keys, _verification_audience(keys))
+
+
+def decode_email_verification_token(token: str, *, keys: TokenKeys) -> tuple[int, str]:
+    """The user id and the address a verification link was sent to."""
+    claims = _verify(token, keys, _verification_audience(keys))
+    email = claims.get("email")
+    if not isinstance(email, str):
+        raise InvalidTokenError("no email address")
+    return _user_id(claims), email
+
+
+def new_refresh_token() -> str:
+    """An opaque refresh token: random, meaningless, only its hash is stored."""
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def hash_refresh_token(token: str) -> str:
+    # A fast hash suffices: the token is 256 random bits, not a password to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,19 +1,12 @@
-from fastapi import APIRouter, {% if cookiecutter.task_queue == "background" %}BackgroundTasks, {% endif %}status
+from fastapi import APIRouter, status
 
 from {{ cookiecutter.package_name }}.auth.dependencies import UserWithoutConnection
+from {{ cookiecutter.package_name }}.auth.throttling import ClientAddressDep, EmailThrottleDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
-{%- if cookiecutter.task_queue == "celery" %}
-from {{ cookiecutter.package_name }}.core.task_queue import enqueue
-{%- endif %}
 from {{ cookiecutter.package_name }}.emails import service
-{%- if cookiecutter.task_queue == "background" %}
-from {{ cookiecutter.package_name }}.emails.dependencies import EmailBackendDep
-{%- endif %}
-from {{ cookiecutter.package_name }}.emails.schemas import EmailQueued, EmailRequest
-{%- if cookiecutter.task_queue == "celery" %}
-from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
-{%- endif %}
+from {{ cookiecutter.package_name }}.emails.outbox import EmailOutboxDep
+from {{ cookiecutter.package_name }}.emails.schemas import EmailQueued, InvitationRequest
 
 router = APIRouter(prefix="/emails", tags=["emails"])
 
@@ -24,6 +17,8 @@ router = APIRouter(prefix="/emails", tags=["emails"])
     status_code=status.HTTP_202_ACCEPTED,
     responses={
         **error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token"),
+        **error_response(status.HTTP_403_FORBIDDEN, service.UNVERIFIED_SENDER),
+        **error_response(status.HTTP_429_TOO_MANY_REQUESTS, "Too many attempts; try again later"),
         **BODY_ERRORS,
 {%- if cookiecutter.task_queue == "celery" %}
         **error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable"),
@@ -31,25 +26,22 @@ router = APIRouter(prefix="/emails", tags=["emails"])
     },
 )
 async def send_email(
-    request: EmailRequest,
+    request: InvitationRequest,
     user: UserWithoutConnection,
     settings: SettingsDep,
-{%- if cookiecutter.task_queue == "background" %}
-    backend: EmailBackendDep,
-    background_tasks: BackgroundTasks,
-{%- endif %}
+    throttle: EmailThrottleDep,
+    client: ClientAddressDep,
+    outbox: EmailOutboxDep,
 ) -> EmailQueued:
-    """Queue an email from the signed-in user; it is sent after the response."""
-    message = service.render(
+    """Invite someone by email, with a short note; the email is sent after the response."""
+    await service.authorize_sender(user=user, throttle=throttle, client=client)
+    message = service.render_invitation(
         request=request,
+        inviter=user.username,
         sender=settings.email_sender,
-        sender_name=user.username,
         service_name=settings.project_name,
+        signup_url=settings.frontend_url,
     )
-{%- if cookiecutter.task_queue == "celery" %}
-    await enqueue(SEND_EMAIL_TASK, message.as_string())
-{%- else %}
-    background_tasks.add_task(service.send_in_background, message=message, backend=backend)
-{%- endif %}
+    await outbox.put(message)
     service.queued(request=request)
     return EmailQueued()

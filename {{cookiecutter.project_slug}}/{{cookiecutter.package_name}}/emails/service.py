@@ -1,35 +1,58 @@
-"""Rendering and sending emails{% if cookiecutter.task_queue == "celery" %}; the worker sends them{% else %}, in the background of the request that asked for them{% endif %}."""
+"""Invitations: who may send them, what they say, and how emails are sent{% if cookiecutter.task_queue == "celery" %} (by the worker){% endif %}."""
 
 from email.message import EmailMessage
 
 import sentry_sdk
 
+from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottle
+from {{ cookiecutter.package_name }}.core.errors import ForbiddenError, TooManyRequestsError
+from {{ cookiecutter.package_name }}.core.security_events import report_security_event
 from {{ cookiecutter.package_name }}.emails.backends import EmailBackend
-from {{ cookiecutter.package_name }}.emails.schemas import EmailRequest
+from {{ cookiecutter.package_name }}.emails.schemas import InvitationRequest
 {%- if cookiecutter.task_queue == "background" %}
 from {{ cookiecutter.package_name }}.observability import capture_handled
 {%- endif %}
+from {{ cookiecutter.package_name }}.users.models import User
+
+UNVERIFIED_SENDER = "Verify your email address before sending email"
 
 
-def render(
-    *, request: EmailRequest, sender: str, sender_name: str, service_name: str
+async def authorize_sender(*, user: User, throttle: AuthThrottle, client: str) -> None:
+    """Only verified accounts send, and only so many: the service must never relay spam."""
+    if not user.email_verified:
+        report_security_event(
+            "email_from_unverified_account", message="Email refused: unverified account"
+        )
+        raise ForbiddenError(UNVERIFIED_SENDER)
+    try:
+        await throttle.hit("email", client=client, account=f"user:{user.id}")
+    except TooManyRequestsError:
+        report_security_event("email_throttled", message="Email refused: too many sent")
+        raise
+
+
+def render_invitation(
+    *, request: InvitationRequest, inviter: str, sender: str, service_name: str, signup_url: str
 ) -> EmailMessage:
-    with sentry_sdk.start_span(op="email.render", name="render email") as span:
+    with sentry_sdk.start_span(op="email.render", name="render invitation") as span:
         message = EmailMessage()
         message["From"] = sender
         message["To"] = str(request.to)
-        message["Subject"] = request.subject
+        message["Subject"] = f"{inviter} invites you to {service_name}"
+        note = f'\n\nTheir note: "{request.note}"' if request.note else ""
         message.set_content(
-            f"{request.body}\n\nFrom {sender_name}.\n\n--\n"
-            f"Sent by {service_name}. Reply to this email to reach us."
+            f"{inviter} invites you to join {service_name}.{note}\n\n"
+            f"Sign up at {signup_url}\n\n--\n"
+            f"Sent by {service_name} for one of its users. If you do not know them, "
+            "ignore this email."
         )
-        span.set_data("body_length", len(request.body))
+        span.set_data("note_length", len(request.note))
         return message
 
 
-def queued(*, request: EmailRequest) -> None:
+def queued(*, request: InvitationRequest) -> None:
     sentry_sdk.add_breadcrumb(
-        category="email", message="Email queued", data={"subject_length": len(request.subject)}
+        category="email", message="Email queued", data={"note_length": len(request.note)}
     )
 
 

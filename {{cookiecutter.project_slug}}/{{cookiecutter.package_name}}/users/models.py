@@ -1,3 +1,4 @@
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import String
@@ -21,3 +22,10 @@ class User(TimestampMixin, Base):
     hashed_password: Mapped[str] = mapped_column(String(255))
     plan: Mapped[Plan] = mapped_column(string_enum(Plan), default=Plan.FREE)
     is_active: Mapped[bool] = mapped_column(default=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Access tokens issued before this moment are refused (password change, log-out everywhere).
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None

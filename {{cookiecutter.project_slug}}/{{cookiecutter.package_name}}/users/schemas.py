@@ -19,3 +19,4 @@ class UserRead(BaseModel):
     username: str
     plan: Plan
     is_active: bool
+    email_verified: bool
