@@ -1,5 +1,6 @@
 """Errors: the 500 response that names its event, and captures where the app recovers."""
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -10,11 +11,23 @@ from sentry_sdk.utils import event_from_exception
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from .middleware import REQUEST_ID_HEADER, request_id_var
+
 logger = logging.getLogger(__name__)
 # The log line of an error already captured: the logging integration leaves this logger alone,
 # instead of building the same event again only to drop it as a duplicate.
 UNHANDLED_LOGGER = f"{__name__}.unhandled"
 unhandled_logger = logging.getLogger(UNHANDLED_LOGGER)
+# Where an error already captured on its way up keeps its event id (the task factory reports a
+# route's error first when a `BaseHTTPMiddleware` ran the route in a task of its own).
+_EVENT_ID_ATTRIBUTE = "__sentry_event_id__"
+
+
+def remember_event_id(error: BaseException, event_id: str | None) -> None:
+    if event_id is not None:
+        # An exception type with __slots__ cannot keep it.
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(error, _EVENT_ID_ATTRIBUTE, event_id)
 
 
 def capture_unhandled(error: BaseException) -> str | None:
@@ -22,6 +35,9 @@ def capture_unhandled(error: BaseException) -> str | None:
     client = sentry_sdk.get_client()
     if not client.is_active():
         return None
+    already_captured: str | None = getattr(error, _EVENT_ID_ATTRIBUTE, None)
+    if already_captured is not None:
+        return already_captured
     event, hint = event_from_exception(
         error, client_options=client.options, mechanism={"type": "fastapi", "handled": False}
     )
@@ -32,6 +48,10 @@ async def unhandled_error_response(request: Request, error: Exception) -> JSONRe
     """The body of every 500: an `error_id` the user can quote, which is the Sentry event id."""
     error_id = capture_unhandled(error) or uuid.uuid4().hex
     request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        # This response leaves after the Sentry middleware has returned: the server's access
+        # line for it reads the request id from here.
+        request_id_var.set(request_id)
     unhandled_logger.error(
         "Unhandled error on %s %s",
         request.method,
@@ -43,7 +63,7 @@ async def unhandled_error_response(request: Request, error: Exception) -> JSONRe
     # connection: say so, or a client reusing it loses its next request.
     headers = {"Connection": "close"}
     if request_id:
-        headers["X-Request-ID"] = request_id
+        headers[REQUEST_ID_HEADER] = request_id
     return JSONResponse(
         {"detail": "Internal server error", "error_id": error_id},
         status_code=500,
