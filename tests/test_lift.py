@@ -313,6 +313,20 @@ def test_forged_credentials_give_no_user(service: RunningHost) -> None:
     assert "id" not in event.get("user", {})
 
 
+@pytest.mark.parametrize("sdk", ["lowest", "newest"])
+def test_a_route_awaiting_a_failing_task_names_the_tasks_event(
+    running_hosts: dict[str, RunningHost], sdk: str
+) -> None:
+    service = running_hosts[f"shop-{sdk}"]
+    with service.client() as client:
+        response = client.get("/shop/recommendations")
+
+    assert response.status_code == 500, response.text
+    [event] = service.event_for(response.headers["X-Request-ID"])
+    assert event["event_id"] == response.json()["error_id"]
+    assert event["exception"]["values"][-1]["type"] == "ConnectionResetError"
+
+
 def test_a_handled_error_is_grouped_by_its_fingerprint(service: RunningHost) -> None:
     path, fingerprint = service.host.handled
     with service.client() as client:

@@ -11,6 +11,7 @@ from sentry_sdk.utils import event_from_exception
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from .filters import EVENT_ID_ATTRIBUTE
 from .middleware import REQUEST_ID_HEADER, request_id_var
 
 logger = logging.getLogger(__name__)
@@ -18,16 +19,14 @@ logger = logging.getLogger(__name__)
 # instead of building the same event again only to drop it as a duplicate.
 UNHANDLED_LOGGER = f"{__name__}.unhandled"
 unhandled_logger = logging.getLogger(UNHANDLED_LOGGER)
-# Where an error already captured on its way up keeps its event id (the task factory reports a
-# route's error first when a `BaseHTTPMiddleware` ran the route in a task of its own).
-_EVENT_ID_ATTRIBUTE = "__sentry_event_id__"
 
 
 def remember_event_id(error: BaseException, event_id: str | None) -> None:
+    """Name the event of `error`: a later capture of it is dropped, its 500 names this event."""
     if event_id is not None:
         # An exception type with __slots__ cannot keep it.
         with contextlib.suppress(AttributeError, TypeError):
-            setattr(error, _EVENT_ID_ATTRIBUTE, event_id)
+            setattr(error, EVENT_ID_ATTRIBUTE, event_id)
 
 
 def capture_unhandled(error: BaseException) -> str | None:
@@ -35,13 +34,15 @@ def capture_unhandled(error: BaseException) -> str | None:
     client = sentry_sdk.get_client()
     if not client.is_active():
         return None
-    already_captured: str | None = getattr(error, _EVENT_ID_ATTRIBUTE, None)
+    already_captured: str | None = getattr(error, EVENT_ID_ATTRIBUTE, None)
     if already_captured is not None:
         return already_captured
     event, hint = event_from_exception(
         error, client_options=client.options, mechanism={"type": "fastapi", "handled": False}
     )
-    return sentry_sdk.capture_event(event, hint=hint)
+    event_id = sentry_sdk.capture_event(event, hint=hint)
+    remember_event_id(error, event_id)
+    return event_id
 
 
 async def unhandled_error_response(request: Request, error: Exception) -> JSONResponse:

@@ -1,5 +1,6 @@
 """Shop: async SQLAlchemy, Starlette session cookies, a BaseHTTPMiddleware, a lifespan."""
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -157,6 +158,16 @@ async def restock(user_id: UserId) -> dict[str, str]:
             error, fingerprint=["warehouse", "refused"], message="Warehouse down"
         )
     return {"status": "later"}
+
+
+async def load_recommendations() -> list[str]:
+    raise ConnectionResetError("recommender closed the connection")
+
+
+@shop.get("/recommendations")
+async def recommendations() -> list[str]:
+    """Awaits a task that fails: the task's error is the route's."""
+    return await asyncio.create_task(load_recommendations())
 
 
 async def send_receipt(user_id: int) -> None:
