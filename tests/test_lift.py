@@ -530,3 +530,49 @@ def test_each_ready_made_identify_user_returns_an_id_only_after_verifying(
         assert results[scheme] == ["42", None, None, None, None, None, None], scheme
     # valid; another key; no user in the session; unsigned; no cookie
     assert results["session"] == ["42", None, None, None, None]
+
+
+GUEST_CHECKS = """
+import json, logging
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+from billing_app.observability import configure_logging, instrument_app
+
+logging.getLogger().setLevel(logging.WARNING)
+logging.getLogger("uvicorn.access").setLevel(logging.ERROR)
+configure_logging(json_lines=True)
+levels = [logging.getLogger().level, logging.getLogger("uvicorn.access").level]
+
+app = FastAPI()
+
+
+@app.exception_handler(Exception)
+async def own_500(request, error):
+    return PlainTextResponse("oops", status_code=500)
+
+
+try:
+    instrument_app(app)
+    refusal = None
+except ValueError as error:
+    refusal = str(error)
+print(json.dumps({"levels": levels, "refusal": refusal}))
+"""
+
+
+def test_the_package_keeps_the_hosts_levels_and_refuses_a_second_500_handler(
+    prepared_hosts: dict[str, Path], venvs: dict[str, Path]
+) -> None:
+    result = subprocess.run(
+        [str(venvs["newest"]), "-c", GUEST_CHECKS],
+        cwd=prepared_hosts["billing"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout.splitlines()[-1])
+    assert outcome["levels"] == [30, 40]
+    assert "already handles Exception with own_500" in outcome["refusal"]
