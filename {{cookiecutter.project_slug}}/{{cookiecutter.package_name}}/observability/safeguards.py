@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 # The oldest SDK this package is tested with (and its CHANGELOG names).
 MINIMUM_SENTRY_SDK = (2, 40, 0)
 
-_state: dict[str, Any] = {"client": None, "replaced_by": None}
+# The client init_sentry set up (None without a DSN), and the caller of a later init.
+_state: dict[str, Any] = {"watching": False, "client": None, "replaced_by": None}
 
 
 def require_supported_sdk() -> None:
@@ -39,8 +40,8 @@ def unguarded_init() -> Any:
 
 def watch_for_second_init() -> None:
     """Remember the client just configured; log any later `sentry_sdk.init` with its caller."""
-    _state["client"] = sentry_sdk.get_client()
-    _state["replaced_by"] = None
+    client = sentry_sdk.get_client()
+    _state.update(watching=True, client=client if client.is_active() else None, replaced_by=None)
     if hasattr(sentry_sdk.init, "__wrapped__"):
         return
     sdk_init = sentry_sdk.init
@@ -62,8 +63,11 @@ def watch_for_second_init() -> None:
 
 def check_client_is_ours() -> bool:
     """At start-up: log an error, naming the other caller when known, if ours was replaced."""
-    ours = _state["client"]
-    if ours is None or sentry_sdk.get_client() is ours:
+    if not _state["watching"]:
+        return True
+    ours, current = _state["client"], sentry_sdk.get_client()
+    # Without a DSN there is no client of ours, only the SDK's inactive stand-in.
+    if (current is ours) if ours is not None else not current.is_active():
         return True
     logger.error(
         "The Sentry client set up by init_sentry was replaced (by sentry_sdk.init at %s): "
