@@ -98,13 +98,15 @@ def build_venvs(directory: Path, env: dict) -> dict[str, Path]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def lift_command(output_dir: Path, config_file: Path, *answers: str) -> list[str]:
+def lift_command(
+    output_dir: Path, config_file: Path, *answers: str, template: str | None = None
+) -> list[str]:
     """The one command a user runs, with answers given on the command line."""
     return [
         sys.executable,
         "-m",
         "cookiecutter",
-        str(TEMPLATE_DIR),
+        template or str(TEMPLATE_DIR),
         "--directory",
         "lift",
         "--no-input",
@@ -116,12 +118,17 @@ def lift_command(output_dir: Path, config_file: Path, *answers: str) -> list[str
     ]
 
 
-def lift(output_dir: Path, *answers: str, extra: tuple[str, ...] = ()):
-    """Run the one command; its config and replay files go to a directory of their own."""
+def lift(
+    output_dir: Path,
+    *answers: str,
+    extra: tuple[str, ...] = (),
+    template: str | None = None,
+) -> subprocess.CompletedProcess:
+    """Run the one command; its config, clones and replays go to a directory of their own."""
     with tempfile.TemporaryDirectory() as directory:
         config = write_cookiecutter_config(Path(directory))
         return subprocess.run(
-            [*lift_command(output_dir, config, *answers), *extra],
+            [*lift_command(output_dir, config, *answers, template=template), *extra],
             capture_output=True,
             text=True,
             timeout=120,

@@ -21,7 +21,7 @@ from typing import IO
 import httpx
 import pytest
 
-from tests.baking import bake, write_cookiecutter_config
+from tests.baking import TEMPLATE_DIR, bake, write_cookiecutter_config
 from tests.error_servers import EnvelopeSink
 from tests.lifting import HOSTS, Host, build_venvs, json_lines, lift
 from tests.running_service import free_port, stop_process
@@ -129,6 +129,40 @@ def test_an_existing_package_is_never_overwritten(tmp_path: Path) -> None:
     assert forced.returncode != 0
     assert "already exists and is not empty" in forced.stderr
     assert sentry_py.read_text() == "# the host's own edits\n"
+
+
+def test_a_git_clone_of_the_template_lifts_the_same_files(tmp_path: Path) -> None:
+    """`gh:` clones the repository: the symlink under lift/ must survive git."""
+    head = subprocess.run(
+        ["git", "-C", str(TEMPLATE_DIR), "rev-parse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if head.returncode != 0:
+        pytest.skip("the template is not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "--quiet", "--no-checkout", str(TEMPLATE_DIR), str(clone)],
+        check=True,
+        timeout=120,
+    )
+    subprocess.run(
+        ["git", "-C", str(clone), "checkout", "--quiet", head.stdout.strip()],
+        check=True,
+        timeout=120,
+    )
+
+    from_clone = lift(
+        tmp_path / "a" / "app", "package_name=app", template=f"git+file://{clone}"
+    )
+    from_tree = lift(tmp_path / "b" / "app", "package_name=app")
+
+    assert from_clone.returncode == 0, from_clone.stdout + from_clone.stderr
+    assert from_tree.returncode == 0, from_tree.stdout + from_tree.stderr
+    cloned = tree(tmp_path / "a" / "app" / "observability")
+    assert set(cloned) == set(tree(tmp_path / "b" / "app" / "observability"))
+    assert b"def init_sentry" in cloned["sentry.py"]
 
 
 # --- the three apps, running ---------------------------------------------------------
