@@ -53,12 +53,12 @@ bench-burst: $(TOOLS) ## Measure a write burst (64 connections) on SQLite and Po
 	$(BIN)/python -m benchmarks.write_burst $(BENCH_ARGS)
 
 lint: $(TOOLS) ## Check the hooks, tests and benchmarks with ruff
-	$(BIN)/ruff check hooks tests benchmarks
-	$(BIN)/ruff format --check hooks tests benchmarks
+	$(BIN)/ruff check hooks lift/hooks tests benchmarks
+	$(BIN)/ruff format --check hooks lift/hooks tests benchmarks
 
 format: $(TOOLS) ## Fix style and formatting of the hooks, tests and benchmarks
-	$(BIN)/ruff check --fix hooks tests benchmarks
-	$(BIN)/ruff format hooks tests benchmarks
+	$(BIN)/ruff check --fix hooks lift/hooks tests benchmarks
+	$(BIN)/ruff format hooks lift/hooks tests benchmarks
 
 clean: ## Remove the tooling venv, the demo project and caches
 	rm -rf $(VENV) $(BENCH_VENV) .bench $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache

@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated
@@ -74,11 +74,11 @@ async def get_user_without_connection(user: CurrentUser, session: SessionDep) ->
 UserWithoutConnection = Annotated[User, Depends(get_user_without_connection)]
 
 
-def token_user_id(keys: TokenKeys) -> Callable[[str], int | None]:
+def token_user_id(keys: TokenKeys) -> Callable[[Mapping[str, str]], int | None]:
     """For the Sentry middleware: the user id of a bearer token that verifies, else None."""
 
-    def identify(authorization: str) -> int | None:
-        scheme, _, token = authorization.partition(" ")
+    def identify(headers: Mapping[str, str]) -> int | None:
+        scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
         try:

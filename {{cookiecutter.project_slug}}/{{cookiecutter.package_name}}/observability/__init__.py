@@ -1,7 +1,7 @@
 """Error tracking and logs for the service, with no imports from the rest of the app.
 
-Copy this folder into another service, then call `init_sentry(SentryOptions(...))` first thing
-in its entry module, and add `SentryContextMiddleware` and `unhandled_error_response` to its app.
+To use it in another service, see README.md in this folder: `init_sentry(SentryOptions(...))`
+first thing in the entry module, then `instrument_app(app, identify_user=...)`.
 """
 
 from .context import bind_user
@@ -11,6 +11,10 @@ from .middleware import REQUEST_ID_HEADER, SentryContextMiddleware, current_requ
 from .outages import record_failure, record_success
 from .probes import UninstrumentedProbes
 from .sentry import SentryOptions, enable_asyncio_tracking, flush_sentry, init_sentry
+from .wiring import instrument_app, with_sentry_hooks
+
+# The version of this package, for a service that copied it (CHANGELOG.md says what changed).
+__version__ = "1.0.0"
 
 __all__ = [
     "REQUEST_ID_HEADER",
@@ -24,7 +28,9 @@ __all__ = [
     "enable_asyncio_tracking",
     "flush_sentry",
     "init_sentry",
+    "instrument_app",
     "record_failure",
     "record_success",
     "unhandled_error_response",
+    "with_sentry_hooks",
 ]

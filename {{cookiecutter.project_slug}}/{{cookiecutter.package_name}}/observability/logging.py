@@ -46,14 +46,23 @@ class JsonFormatter(logging.Formatter):
 READABLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s %(trace_id)s] %(message)s"
 
 
-def configure_logging(*, json_lines: bool, level: str = "INFO") -> None:
-    """JSON lines for machines (production), readable lines for people (development)."""
+def configure_logging(*, json_lines: bool, level: str | None = None) -> None:
+    """JSON lines for machines (production), readable lines for people (development).
+
+    Replaces the root logger's handlers with one on stdout and sets the root level only when
+    `level` is given. uvicorn's loggers keep their levels; those uvicorn gave a handler now write
+    through the root handler, in the same format, and one it silenced (`--no-access-log`) stays
+    silent.
+    """
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestContextFilter())
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(READABLE_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    if level is not None:
+        root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+        uvicorn_logger = logging.getLogger(name)
+        if uvicorn_logger.handlers:
+            uvicorn_logger.handlers[:] = []
+            uvicorn_logger.propagate = True

@@ -6,7 +6,7 @@ route in another task, and what the route adds to the scope is then missing from
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 
 import sentry_sdk
@@ -19,8 +19,9 @@ _API_VERSION = re.compile(r"^/api/(v\d+)(/|$)")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-# Takes the Authorization header, returns the user id of a token that verifies, else None.
-IdentifyUser = Callable[[str], str | int | None]
+# Takes the request's headers (case-insensitive), returns the user id of credentials that
+# verify, else None. `identity.py` has one for each common scheme.
+IdentifyUser = Callable[[Mapping[str, str]], str | int | None]
 
 
 def current_request_id() -> str | None:
@@ -30,8 +31,9 @@ def current_request_id() -> str | None:
 class SentryContextMiddleware:
     """Tags every request with its id and API version, identifies the user, leaves a breadcrumb.
 
-    The user id comes only from `identify_user`, which must verify the token: an unverified
-    header would let any client speak for any user.
+    The user id comes only from `identify_user`, which must verify the credentials: an
+    unverified header would let any client speak for any user. Add it last, so that it is the
+    outermost middleware and every other one runs inside the request's context.
     """
 
     def __init__(self, app: ASGIApp, *, identify_user: IdentifyUser | None = None) -> None:
@@ -52,7 +54,7 @@ class SentryContextMiddleware:
         sentry_sdk.set_tag("request_id", request_id)
         if version := _API_VERSION.match(scope["path"]):
             sentry_sdk.set_tag("api_version", version.group(1))
-        user_id = self._identify(headers.get("authorization"))
+        user_id = self._identify(headers)
         sentry_sdk.set_user({"id": str(user_id)} if user_id is not None else None)
         sentry_sdk.add_breadcrumb(
             category="request",
@@ -71,10 +73,8 @@ class SentryContextMiddleware:
         finally:
             request_id_var.reset(reset_token)
 
-    def _identify(self, authorization: str | None) -> str | int | None:
-        # Verifying a token costs a signature check: only worth it when events can be sent.
-        if self.identify_user is None or not authorization:
+    def _identify(self, headers: Headers) -> str | int | None:
+        # Verifying credentials costs a signature check: only worth it when events can be sent.
+        if self.identify_user is None or not sentry_sdk.get_client().is_active():
             return None
-        if not sentry_sdk.get_client().is_active():
-            return None
-        return self.identify_user(authorization)
+        return self.identify_user(headers)

@@ -1,6 +1,7 @@
 """Sentry initialisation: call `init_sentry` before the application is imported."""
 
 import asyncio
+import importlib.util
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from functools import partial
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.integrations import Integration
 from sentry_sdk.integrations.atexit import AtexitIntegration
 {%- if cookiecutter.task_queue == "celery" %}
 from sentry_sdk.integrations.celery import CeleryIntegration
@@ -28,8 +30,16 @@ from sentry_sdk.types import Event, Hint
 from .errors import UNHANDLED_LOGGER
 from .event_cap import HandledEventCap
 from .filters import is_noise
+from .safeguards import (
+    check_client_is_ours,
+    require_supported_sdk,
+    unguarded_init,
+    watch_for_second_init,
+)
 from .scrubbing import scrub_event
+{%- if cookiecutter.get("sqlalchemy", "yes") == "yes" %}
 from .sql import instrument_sqlalchemy
+{%- endif %}
 from .tasks import report_task_failures
 
 SERVER_ERRORS = frozenset(range(500, 600))
@@ -67,8 +77,10 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     `overrides` go straight to `sentry_sdk.init` (tests pass their own `transport`).
     """
     global _options
+    require_supported_sdk()
     _options = options
     if not options.dsn and "transport" not in overrides:
+        watch_for_second_init()
         return False
 
     def sample_trace(context: dict[str, Any]) -> float:
@@ -99,7 +111,7 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     # retrieved" log line would report them a second time.
     ignore_logger("asyncio")
     ignore_logger(UNHANDLED_LOGGER)
-    sentry_sdk.init(
+    unguarded_init()(
         dsn=options.dsn,
         environment=options.environment,
         release=options.release,
@@ -125,7 +137,6 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
                 transaction_style="url", failed_request_status_codes=SERVER_ERRORS
             ),
             FastApiIntegration(transaction_style="url", failed_request_status_codes=SERVER_ERRORS),
-            HttpxIntegration(),
             # sentry_logs_level=None: the service does not send Sentry logs, so no record
             # needs to pass through that handler.
             LoggingIntegration(
@@ -134,12 +145,15 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
 {%- if cookiecutter.task_queue == "celery" %}
             # Traces continue from the request into its tasks; beat jobs report cron check-ins.
             CeleryIntegration(propagate_traces=True, monitor_beat_tasks=True),
-            RedisIntegration(),
 {%- endif %}
+            *_integrations_of_installed_clients(),
         ],
         **overrides,
     )
+    watch_for_second_init()
+{%- if cookiecutter.get("sqlalchemy", "yes") == "yes" %}
     instrument_sqlalchemy()
+{%- endif %}
     # The SDK logs a debug line for every transaction it leaves out of the sample, and an info
     # line for every event a filter drops; without debug its handler discards them, but only
     # after each record was built.
@@ -148,8 +162,24 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     return True
 
 
+def _integrations_of_installed_clients() -> list[Integration]:
+    """The service's clients, as spans and breadcrumbs; each integration needs its library."""
+    integrations: list[Integration] = []
+    if importlib.util.find_spec("httpx"):
+        integrations.append(HttpxIntegration())
+{%- if cookiecutter.task_queue == "celery" %}
+    if importlib.util.find_spec("redis"):
+        integrations.append(RedisIntegration())
+{%- endif %}
+    return integrations
+
+
 def enable_asyncio_tracking() -> None:
-    """Capture errors of stray asyncio tasks; must run inside the event loop (the lifespan)."""
+    """Capture errors of stray asyncio tasks; must run inside the event loop (the lifespan).
+
+    Also where a second `sentry_sdk.init`, which replaced this setup, is reported.
+    """
+    check_client_is_ours()
     if sentry_sdk.get_client().is_active():
         report_task_failures(asyncio.get_running_loop())
 

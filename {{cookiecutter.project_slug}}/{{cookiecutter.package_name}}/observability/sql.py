@@ -16,6 +16,8 @@ from sqlalchemy.engine import Connection, Engine, ExceptionContext
 ORIGIN = "auto.db.sqlalchemy"
 # Where the open span waits, on the statement's execution context, for the statement to end.
 _SPAN_ATTRIBUTE = "_sentry_sql_span"
+# SPANDATA.DB_DRIVER_NAME in newer SDKs; sentry-sdk 2.40 does not have the constant.
+DB_DRIVER_NAME = "db.driver.name"
 
 
 def instrument_sqlalchemy() -> None:
@@ -41,7 +43,7 @@ def _before_execute(
     span = parent.start_child(op="db", name=statement, origin=ORIGIN)
     url = conn.engine.url
     span.set_data(SPANDATA.DB_SYSTEM, conn.dialect.name)
-    span.set_data(SPANDATA.DB_DRIVER_NAME, conn.dialect.driver)
+    span.set_data(DB_DRIVER_NAME, conn.dialect.driver)
     if url.database:
         span.set_data(SPANDATA.DB_NAME, url.database)
     if url.host:

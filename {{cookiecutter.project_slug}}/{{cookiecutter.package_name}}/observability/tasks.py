@@ -16,6 +16,8 @@ from typing import Any
 import sentry_sdk
 from sentry_sdk.utils import event_from_exception
 
+from .errors import remember_event_id
+
 
 def report_task_failures(loop: asyncio.AbstractEventLoop) -> None:
     """Report an exception escaping any task the loop creates from now on."""
@@ -45,5 +47,5 @@ async def _reporting(coro: Coroutine[Any, Any, Any]) -> Any:
         event, hint = event_from_exception(
             error, client_options=client.options, mechanism={"type": "asyncio", "handled": False}
         )
-        sentry_sdk.capture_event(event, hint=hint)
+        remember_event_id(error, sentry_sdk.capture_event(event, hint=hint))
         raise
