@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench bench-instructions bench-delivery lint format clean
+.PHONY: help demo test bench bench-instructions bench-delivery screenshot lint format clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -49,6 +49,9 @@ bench-instructions: $(BENCH_VENV)/.installed ## Count instructions per request w
 bench-delivery: $(TOOLS) ## Measure latency and memory of the baked service while its error server fails
 	$(BIN)/python -m benchmarks.delivery
 
+screenshot: $(BENCH_VENV)/.installed ## Take the README's picture of a checkout's trace in Spotlight
+	$(BENCH_VENV)/bin/python -m benchmarks.screenshot
+
 lint: $(TOOLS) ## Check the hooks, tests and benchmarks with ruff
 	$(BIN)/ruff check hooks tests benchmarks
 	$(BIN)/ruff format --check hooks tests benchmarks
@@ -58,4 +61,4 @@ format: $(TOOLS) ## Fix style and formatting of the hooks, tests and benchmarks
 	$(BIN)/ruff format hooks tests benchmarks
 
 clean: ## Remove the tooling venv, the demo project and caches
-	rm -rf $(VENV) $(BENCH_VENV) .bench $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .bench .screenshot $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache
