@@ -6,6 +6,9 @@ per run; the default bake runs under uvicorn, with the payment provider and SMTP
 """
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -69,6 +72,28 @@ def test_spotlight_receives_errors_traces_and_logs_without_a_dsn(
     finally:
         stopped = make_must_succeed(project, "errors-stop", env=env)
     assert "Stopped Spotlight" in stopped
+
+
+def test_make_errors_says_in_one_line_that_spotlight_needs_node(
+    baked_project: BakedProject, tmp_path: Path
+) -> None:
+    # Nothing on PATH, so no node and no npm; make and Python are named by their paths.
+    python = Path(sys.executable).resolve()
+    result = subprocess.run(
+        [shutil.which("make"), "-s", "errors", "INBOX=spotlight", f"PYTHON={python}"],
+        cwd=baked_project.root,
+        env={"PATH": str(tmp_path), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    [line, *_] = result.stderr.strip().splitlines()
+    expected = "error: Spotlight needs Node.js 20 or newer with npm on PATH"
+    assert line.startswith(expected), result.stderr
+    assert not (baked_project.root / ".spotlight").exists()
 
 
 def _drive_a_session(
