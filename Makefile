@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench bench-instructions bench-delivery bench-burst lint format clean
+.PHONY: help demo test bench bench-instructions bench-delivery bench-burst screenshot lint format clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -52,6 +52,9 @@ bench-delivery: $(TOOLS) ## Measure latency and memory of the baked service whil
 bench-burst: $(TOOLS) ## Measure a write burst (64 connections) on SQLite and PostgreSQL; writes docs/benchmarks/write-burst.md
 	$(BIN)/python -m benchmarks.write_burst $(BENCH_ARGS)
 
+screenshot: $(BENCH_VENV)/.installed ## Take the README's picture of a checkout's trace in Spotlight
+	$(BENCH_VENV)/bin/python -m benchmarks.screenshot
+
 lint: $(TOOLS) ## Check the hooks, tests and benchmarks with ruff
 	$(BIN)/ruff check hooks lift/hooks tests benchmarks
 	$(BIN)/ruff format --check hooks lift/hooks tests benchmarks
@@ -61,4 +64,4 @@ format: $(TOOLS) ## Fix style and formatting of the hooks, tests and benchmarks
 	$(BIN)/ruff format hooks lift/hooks tests benchmarks
 
 clean: ## Remove the tooling venv, the demo project and caches
-	rm -rf $(VENV) $(BENCH_VENV) .bench $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache
+	rm -rf $(VENV) $(BENCH_VENV) .bench .screenshot $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache

@@ -5,7 +5,14 @@ from functools import lru_cache
 from typing import Literal, Self
 
 from limits import parse_many
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sentry_sdk.utils import Dsn
 
@@ -23,6 +30,9 @@ PRIVATE_BODY_PATHS = tuple(
     f"/api/v1/auth/{action}"
     for action in ("login", "register", "refresh", "logout", "password", "verify-email")
 )
+# How SENTRY_SPOTLIGHT says on or off; any other value is the sidecar's URL.
+SPOTLIGHT_ON = frozenset({"true", "t", "yes", "y", "on", "1"})
+SPOTLIGHT_OFF = frozenset({"", "false", "f", "no", "n", "off", "0"})
 
 Environment = Literal["development", "test", "staging", "production"]
 
@@ -155,6 +165,11 @@ class Settings(BaseSettings):
     sentry_debug: bool = False
     # Identical handled events (same fingerprint) sent per minute; the rest are counted, not sent.
     sentry_handled_events_per_minute: int = Field(default=10, ge=0)
+    # A local Spotlight sidecar (development only): true for http://localhost:8969/stream,
+    # or its URL. Without a DSN, events then go to Spotlight alone.
+    sentry_spotlight: bool | str = False
+    # Send log records (INFO and above) to Sentry's logs product as well.
+    sentry_logs: bool = False
 
     @field_validator("sentry_dsn")
     @classmethod
@@ -168,6 +183,29 @@ class Settings(BaseSettings):
             # The SDK's reason names the part that is wrong, never the key.
             raise ValueError(f"not a Sentry DSN ({error})") from None
         return dsn
+
+    @field_validator("sentry_spotlight", mode="before")
+    @classmethod
+    def _parse_sentry_spotlight(cls, value: object, info: ValidationInfo) -> bool | str:
+        """On, off or a URL, as the SDK reads it; refused outside development."""
+        if isinstance(value, bool):
+            spotlight: bool | str = value
+        elif not isinstance(value, str):
+            raise ValueError("must be true, false or the sidecar's URL")
+        elif value.strip().lower() in SPOTLIGHT_ON | SPOTLIGHT_OFF:
+            spotlight = value.strip().lower() in SPOTLIGHT_ON
+        elif value.startswith(("http://", "https://")):
+            spotlight = value
+        else:
+            raise ValueError(
+                "must be true, false or the sidecar's URL (http://localhost:8969/stream)"
+            )
+        environment = info.data.get("environment", "development")
+        if spotlight and environment != "development":
+            raise ValueError(
+                f"Spotlight is for local development; unset it in the {environment} environment"
+            )
+        return spotlight
 
     @field_validator(
         "auth_rate_limit_per_client", "auth_rate_limit_per_account", "email_rate_limit_per_user"
@@ -252,6 +290,8 @@ class Settings(BaseSettings):
             private_body_paths=PRIVATE_BODY_PATHS,
             debug=self.sentry_debug,
             handled_events_per_minute=self.sentry_handled_events_per_minute,
+            spotlight=self.sentry_spotlight,
+            logs=self.sentry_logs,
         )
 
 

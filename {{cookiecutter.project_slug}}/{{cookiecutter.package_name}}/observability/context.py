@@ -2,6 +2,7 @@
 
 import sentry_sdk
 
+from .middleware import sentry_user_var
 from .sentry import sends_personal_data
 
 
@@ -13,5 +14,6 @@ def bind_user(
     if email and sends_personal_data():
         user["email"] = email
     sentry_sdk.set_user(user)
+    sentry_user_var.set(user)
     if plan:
         sentry_sdk.set_tag("plan", plan)

@@ -18,6 +18,8 @@ _VALID_REQUEST_ID = re.compile(r"^[\w\-.:]{8,128}$")
 _API_VERSION = re.compile(r"^/api/(v\d+)(/|$)")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+# The user as given to Sentry, for what the SDK does not fill in itself (Sentry log records).
+sentry_user_var: ContextVar[dict[str, str] | None] = ContextVar("sentry_user", default=None)
 
 # Takes the request's headers (case-insensitive), returns the user id of credentials that
 # verify, else None. `identity.py` has one for each common scheme.
@@ -26,6 +28,10 @@ IdentifyUser = Callable[[Mapping[str, str]], str | int | None]
 
 def current_request_id() -> str | None:
     return request_id_var.get()
+
+
+def current_sentry_user() -> dict[str, str] | None:
+    return sentry_user_var.get()
 
 
 class SentryContextMiddleware:
@@ -55,7 +61,9 @@ class SentryContextMiddleware:
         if version := _API_VERSION.match(scope["path"]):
             sentry_sdk.set_tag("api_version", version.group(1))
         user_id = self._identify(headers)
-        sentry_sdk.set_user({"id": str(user_id)} if user_id is not None else None)
+        user = {"id": str(user_id)} if user_id is not None else None
+        sentry_sdk.set_user(user)
+        user_token = sentry_user_var.set(user)
         sentry_sdk.add_breadcrumb(
             category="request",
             message=f"{scope['method']} {scope['path']}",
@@ -72,6 +80,7 @@ class SentryContextMiddleware:
             await self.app(scope, receive, send_with_request_id)
         finally:
             request_id_var.reset(reset_token)
+            sentry_user_var.reset(user_token)
 
     def _identify(self, headers: Headers) -> str | int | None:
         # Verifying credentials costs a signature check: only worth it when events can be sent.

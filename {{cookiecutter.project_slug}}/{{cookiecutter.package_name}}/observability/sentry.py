@@ -37,6 +37,8 @@ from .safeguards import (
     watch_for_second_init,
 )
 from .scrubbing import scrub_event
+from .sentry_logs import SENTRY_LOGS_LEVEL, make_before_send_log
+from .spotlight import keep_own_choices_without_dsn
 {%- if cookiecutter.get("sqlalchemy", "yes") == "yes" %}
 from .sql import instrument_sqlalchemy
 {%- endif %}
@@ -62,6 +64,11 @@ class SentryOptions:
     debug: bool = False
     # Events per fingerprint per minute (event_cap.py); 0 sends every one.
     handled_events_per_minute: int = 10
+    # Also send to a local Spotlight sidecar: True (its default URL) or the sidecar's URL.
+    # For development: without a DSN it starts the SDK on its own.
+    spotlight: bool | str = False
+    # Send log records to Sentry's logs product too (costs a little per record; off by default).
+    logs: bool = False
 
 
 _options: SentryOptions | None = None
@@ -72,14 +79,14 @@ def sends_personal_data() -> bool:
 
 
 def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
-    """Start the SDK; without a DSN nothing is sent and the app runs as before.
+    """Start the SDK; without a DSN (or Spotlight) nothing is sent and the app runs as before.
 
     `overrides` go straight to `sentry_sdk.init` (tests pass their own `transport`).
     """
     global _options
     require_supported_sdk()
     _options = options
-    if not options.dsn and "transport" not in overrides:
+    if not options.dsn and not options.spotlight and "transport" not in overrides:
         watch_for_second_init()
         return False
 
@@ -123,6 +130,10 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         auto_session_tracking=options.track_sessions,
         max_request_body_size="medium",
         debug=options.debug,
+        # False rather than None: the SDK would otherwise read SENTRY_SPOTLIGHT on its own.
+        spotlight=options.spotlight,
+        enable_logs=options.logs,
+        before_send_log=make_before_send_log(personal_data=options.send_personal_data),
         # Only what the service uses. Left out of the SDK's defaults: argv (the server's command
         # line on every event) and stdlib (http.client spans, paid on each of the SDK's own
         # uploads as well); nothing is switched on because its package happens to be installed.
@@ -137,10 +148,11 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
                 transaction_style="url", failed_request_status_codes=SERVER_ERRORS
             ),
             FastApiIntegration(transaction_style="url", failed_request_status_codes=SERVER_ERRORS),
-            # sentry_logs_level=None: the service does not send Sentry logs, so no record
-            # needs to pass through that handler.
+            # With Sentry logs off no record needs to pass through that handler.
             LoggingIntegration(
-                level=logging.WARNING, event_level=logging.ERROR, sentry_logs_level=None
+                level=logging.WARNING,
+                event_level=logging.ERROR,
+                sentry_logs_level=SENTRY_LOGS_LEVEL if options.logs else None,
             ),
 {%- if cookiecutter.task_queue == "celery" %}
             # Traces continue from the request into its tasks; beat jobs report cron check-ins.
@@ -150,6 +162,12 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         ],
         **overrides,
     )
+    if options.spotlight and not options.dsn:
+        keep_own_choices_without_dsn(
+            sentry_sdk.get_client(),
+            send_personal_data=options.send_personal_data,
+            traces_sampler=sample_trace,
+        )
     watch_for_second_init()
 {%- if cookiecutter.get("sqlalchemy", "yes") == "yes" %}
     instrument_sqlalchemy()
