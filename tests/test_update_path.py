@@ -1,0 +1,400 @@
+"""A project made with cruft takes a later template commit next to its own edits.
+
+The template as it is on disk becomes the first commit of a scratch git repository; a
+project is created from that commit with `cruft create`, edited and given data as a user
+would, then the template gets a second commit (a model column with its migration, a
+changed file, a new setting) and `cruft update` brings it into the project.
+"""
+
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from uv import find_uv_bin
+
+from tests.baking import (
+    TEMPLATE_DIR,
+    BakedProject,
+    bake,
+    command_env,
+    make_must_succeed,
+    write_cookiecutter_config,
+)
+from tests.option_sets import OPTION_SETS
+
+CRUFT = Path(sys.executable).parent / "cruft"
+SLUG_DIR = "{{cookiecutter.project_slug}}"
+PACKAGE_DIR = f"{SLUG_DIR}/{{{{cookiecutter.package_name}}}}"
+GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@example.com")
+CI_STEP = "Compare with the template"
+MOVED_ON_WARNING = "::warning title=Template update available::"
+MIGRATION_REVISION = re.compile(r'^revision: str = "(?P<id>[^"]+)"', re.MULTILINE)
+MIGRATION_PARENT = re.compile(r'^down_revision: [^=]+= "(?P<id>[^"]+)"', re.MULTILINE)
+
+pytestmark = pytest.mark.xdist_group("update_path")
+
+
+def git(directory: Path, *args: str) -> str:
+    result = subprocess.run(
+        ["git", *GIT_IDENTITY, "-c", "commit.gpgsign=false", *args],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def run_cruft(directory: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(CRUFT), *args],
+        cwd=directory,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+
+
+def template_version() -> str:
+    return json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())[
+        "_template_version"
+    ]
+
+
+def template_repository(destination: Path) -> str:
+    """Copy the template's files, committed or not, into a new repository; return the commit."""
+    listed = git(
+        TEMPLATE_DIR, "ls-files", "-z", "--cached", "--others", "--exclude-standard"
+    )
+    for relative in filter(None, listed.split("\0")):
+        source = TEMPLATE_DIR / relative
+        if source.is_file():
+            target = destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(destination, "init", "--quiet", "--initial-branch=main")
+    git(destination, "add", "--all")
+    git(destination, "commit", "--quiet", "--message", "Template as tested")
+    return git(destination, "rev-parse", "HEAD")
+
+
+def edit(path: Path, anchor: str, replacement: str) -> None:
+    """Replace the one occurrence of `anchor` in `path`."""
+    text = path.read_text()
+    assert text.count(anchor) == 1, f"{path.name}: expected {anchor!r} exactly once"
+    path.write_text(text.replace(anchor, replacement))
+
+
+def ci_step_script(project: Path) -> str:
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yaml").read_text())
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    (step,) = [step for step in steps if step.get("name") == CI_STEP]
+    return step["run"]
+
+
+def run_ci_step(project: Path, env: dict) -> subprocess.CompletedProcess:
+    """The workflow's template check, run the way GitHub Actions runs a `run:` step."""
+    return subprocess.run(
+        [
+            "bash",
+            "--noprofile",
+            "--norc",
+            "-eo",
+            "pipefail",
+            "-c",
+            ci_step_script(project),
+        ],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
+
+
+def migration_head(versions: Path) -> str:
+    revisions, parents = set(), set()
+    for migration in versions.glob("*.py"):
+        text = migration.read_text()
+        revisions.update(m["id"] for m in MIGRATION_REVISION.finditer(text))
+        parents.update(m["id"] for m in MIGRATION_PARENT.finditer(text))
+    (head,) = revisions - parents
+    return head
+
+
+def add_product_description(template: Path) -> str:
+    """A template change to a model, shipped with its migration; returns the revision."""
+    edit(
+        template / PACKAGE_DIR / "checkout/models.py",
+        "    price_cents: Mapped[int]\n",
+        "    price_cents: Mapped[int]\n"
+        "    description: Mapped[str | None] = mapped_column(String(500))\n",
+    )
+    versions = template / SLUG_DIR / "migrations/versions"
+    parent = migration_head(versions)
+    revision = f"{int(parent.split('_')[0]) + 1:04d}"
+    (versions / f"{revision}_product_description.py").write_text(
+        f'''"""product description
+
+Revision ID: {revision}
+Revises: {parent}
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "{revision}"
+down_revision: str | None = "{parent}"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.add_column("products", sa.Column("description", sa.String(length=500), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("products") as batch_op:
+        batch_op.drop_column("description")
+'''
+    )
+    return revision
+
+
+def change_template(template: Path, next_version: str) -> str:
+    """Commit a new template version in the scratch repository; return its migration."""
+    revision = add_product_description(template)
+    edit(
+        template / PACKAGE_DIR / "health/router.py",
+        '"""Answer while the process is alive."""',
+        '"""Answer while the process is alive, without touching the database."""',
+    )
+    edit(
+        template / PACKAGE_DIR / "core/config.py",
+        '    auth_rate_limit_per_account: str = "5/minute"\n',
+        '    auth_rate_limit_per_account: str = "5/minute"\n'
+        '    support_email: str = "support@example.com"\n',
+    )
+    example = template / SLUG_DIR / ".env.example"
+    example.write_text(example.read_text() + "# SUPPORT_EMAIL=support@example.com\n")
+    edit(
+        template / "cookiecutter.json",
+        f'"_template_version": "{template_version()}"',
+        f'"_template_version": "{next_version}"',
+    )
+    git(template, "add", "--all")
+    git(template, "commit", "--quiet", "--message", "Template change")
+    return revision
+
+
+def make_user_edits(project: Path, package: str) -> None:
+    """A new route with its test, and a changed setting, committed in the project."""
+    status = project / package / "status"
+    status.mkdir()
+    (status / "__init__.py").write_text("")
+    (status / "router.py").write_text(
+        "from fastapi import APIRouter\n\n"
+        'router = APIRouter(tags=["status"])\n\n\n'
+        '@router.get("/status")\n'
+        "async def service_status() -> dict[str, str]:\n"
+        '    """Name the team that runs the service."""\n'
+        '    return {"team": "payments"}\n'
+    )
+    (project / "tests/test_status.py").write_text(
+        "import httpx\n\n\n"
+        "async def test_status_names_the_team(client: httpx.AsyncClient) -> None:\n"
+        '    response = await client.get("/status")\n\n'
+        "    assert response.status_code == 200\n"
+        '    assert response.json() == {"team": "payments"}\n'
+    )
+    app = project / package / "app.py"
+    users_import = f"from {package}.users.router import router as users_router\n"
+    edit(
+        app,
+        users_import,
+        f"from {package}.status.router import router as status_router\n{users_import}",
+    )
+    edit(
+        app,
+        "    app.include_router(health_router)\n",
+        "    app.include_router(health_router)\n    app.include_router(status_router)\n",
+    )
+    edit(
+        project / package / "core/config.py",
+        "access_token_expire_minutes: int = Field(default=60, gt=0)",
+        "access_token_expire_minutes: int = Field(default=30, gt=0)",
+    )
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Our own route and token lifetime")
+
+
+def table_rows(database: Path, table: str, columns: str = "*") -> list[sqlite3.Row]:
+    with sqlite3.connect(database) as connection:
+        connection.row_factory = sqlite3.Row
+        query = f"SELECT {columns} FROM {table} ORDER BY id"
+        return connection.execute(query).fetchall()
+
+
+def ci_env(tools_bin: Path) -> dict:
+    """The project's command environment, with uvx as setup-uv provides it."""
+    uvx = Path(find_uv_bin()).parent / "uvx"
+    return command_env(tools_bin, PATH=f"{uvx.parent}:{command_env(tools_bin)['PATH']}")
+
+
+def left_behind(project: Path) -> list[str]:
+    """Reject and backup files a failed patch leaves, outside the virtualenv."""
+    return [
+        str(path.relative_to(project))
+        for pattern in ("*.rej", "*.orig")
+        for path in project.rglob(pattern)
+        if ".venv" not in path.relative_to(project).parts
+    ]
+
+
+def test_update_brings_template_changes_next_to_user_edits(
+    tmp_path: Path, tools_bin: Path
+) -> None:
+    env = command_env(tools_bin)
+    template = tmp_path / "template"
+    first_commit = template_repository(template)
+    config = write_cookiecutter_config(tmp_path)
+    created = run_cruft(
+        tmp_path,
+        "create",
+        str(template),
+        "--checkout",
+        first_commit,
+        "--no-input",
+        "--config-file",
+        str(config),
+        "--output-dir",
+        str(tmp_path / "projects"),
+        env=env,
+    )
+    assert created.returncode == 0, created.stdout
+    (project,) = (tmp_path / "projects").iterdir()
+    package = json.loads((project / ".cruft.json").read_text())["context"][
+        "cookiecutter"
+    ]["package_name"]
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", "--all")
+    git(project, "commit", "--quiet", "--message", "Generated")
+
+    make_must_succeed(project, "install", "migrate", "seed", env=env)
+    database = project / "app.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute(
+            "INSERT INTO products (sku, name, price_cents, currency, is_active)"
+            " VALUES ('OUR-1', 'Our own product', 4200, 'EUR', 1)"
+        )
+    products, discount_codes = (
+        table_rows(database, "products"),
+        table_rows(database, "discount_codes"),
+    )
+    with (project / ".env").open("a") as dotenv:
+        dotenv.write("PAYMENT_TIMEOUT_SECONDS=3\n")
+    dotenv_before = (project / ".env").read_text()
+    make_user_edits(project, package)
+
+    major, minor, _ = template_version().split(".", 2)
+    next_version = f"{major}.{int(minor) + 1}.0"
+    revision = change_template(template, next_version)
+    new_commit = git(template, "rev-parse", "HEAD")
+
+    assert run_cruft(project, "check", env=env).returncode != 0
+    moved_on = run_ci_step(project, ci_env(tools_bin))
+    assert moved_on.returncode == 0, moved_on.stdout
+    assert MOVED_ON_WARNING in moved_on.stdout
+
+    updated = run_cruft(project, "update", "-y", env=env)
+    assert updated.returncode == 0, updated.stdout
+    assert not left_behind(project), updated.stdout
+    assert not git(project, "diff", "--name-only", "--diff-filter=U"), updated.stdout
+
+    source = project / package
+    assert (source / "status/router.py").exists()
+    assert "app.include_router(status_router)" in (source / "app.py").read_text()
+    config_text = (source / "core/config.py").read_text()
+    assert "Field(default=30, gt=0)" in config_text
+    assert 'support_email: str = "support@example.com"' in config_text
+    assert (
+        "description: Mapped[str | None]" in (source / "checkout/models.py").read_text()
+    )
+    assert "without touching the database" in (source / "health/router.py").read_text()
+    assert "SUPPORT_EMAIL" in (project / ".env.example").read_text()
+    assert (project / ".env").read_text() == dotenv_before
+    assert f"version {next_version}." in (project / "README.md").read_text()
+    state = json.loads((project / ".cruft.json").read_text())
+    assert state["commit"] == new_commit
+    assert state["context"]["cookiecutter"]["_template_version"] == next_version
+
+    make_must_succeed(project, "migrate", env=env)
+    with sqlite3.connect(database) as connection:
+        (current,) = connection.execute("SELECT version_num FROM alembic_version")
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(products)")]
+    assert current == (revision,)
+    assert "description" in columns
+    kept_columns = ", ".join(products[0].keys())
+    assert table_rows(database, "products", kept_columns) == products
+    assert table_rows(database, "discount_codes") == discount_codes
+    assert any(row["sku"] == "OUR-1" for row in products)
+
+    make_must_succeed(project, "lint", "test", env=env)
+    checked = run_cruft(project, "check", env=env)
+    assert checked.returncode == 0, checked.stdout
+    up_to_date = run_ci_step(project, ci_env(tools_bin))
+    assert up_to_date.returncode == 0, up_to_date.stdout
+    assert "::warning" not in up_to_date.stdout
+
+
+def test_two_renders_differ_only_in_what_updates_skip(
+    option_set: str, tmp_path: Path
+) -> None:
+    """cruft diffs two renders of the template: the hook must not make them differ elsewhere."""
+    renders = []
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+        config = write_cookiecutter_config(tmp_path / name)
+        renders.append(bake(tmp_path / name, config, **OPTION_SETS[option_set]))
+    trees = [
+        {
+            str(path.relative_to(root)): path.read_bytes()
+            for path in root.rglob("*")
+            if path.is_file()
+        }
+        for root in renders
+    ]
+    differing = {
+        name
+        for name in trees[0].keys() | trees[1].keys()
+        if trees[0].get(name) != trees[1].get(name)
+    }
+    pyproject = tomllib.loads((renders[0] / "pyproject.toml").read_text())
+    assert differing == {".env"}
+    assert ".env" in pyproject["tool"]["cruft"]["skip"]
+
+
+def test_readme_and_ci_name_the_template(baked_project: BakedProject) -> None:
+    """The footer says which version made the project; CI without .cruft.json stays green."""
+    readme = (baked_project.root / "README.md").read_text()
+    assert readme.rstrip().endswith(
+        f"service template, version {template_version()}.</sub>"
+    )
+    if (baked_project.root / ".github").exists():
+        result = run_ci_step(
+            baked_project.root, command_env(Path(sys.executable).parent)
+        )
+        assert result.returncode == 0, result.stdout
+        assert "No .cruft.json" in result.stdout
