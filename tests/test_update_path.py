@@ -28,6 +28,7 @@ from tests.baking import (
     write_cookiecutter_config,
 )
 from tests.option_sets import OPTION_SETS
+from tests.test_template_versions import template_version
 
 CRUFT = Path(sys.executable).parent / "cruft"
 SLUG_DIR = "{{cookiecutter.project_slug}}"
@@ -62,12 +63,6 @@ def run_cruft(directory: Path, *args: str, env: dict) -> subprocess.CompletedPro
         text=True,
         check=False,
     )
-
-
-def template_version() -> str:
-    return json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())[
-        "_template_version"
-    ]
 
 
 def template_repository(destination: Path) -> str:
@@ -183,8 +178,8 @@ def change_template(template: Path, next_version: str) -> str:
     )
     edit(
         template / PACKAGE_DIR / "core/config.py",
-        '    auth_rate_limit_per_account: str = "5/minute"\n',
-        '    auth_rate_limit_per_account: str = "5/minute"\n'
+        "    log_json: bool | None = None\n",
+        "    log_json: bool | None = None\n"
         '    support_email: str = "support@example.com"\n',
     )
     example = template / SLUG_DIR / ".env.example"
@@ -233,11 +228,11 @@ def make_user_edits(project: Path, package: str) -> None:
     )
     edit(
         project / package / "core/config.py",
-        "access_token_expire_minutes: int = Field(default=60, gt=0)",
-        "access_token_expire_minutes: int = Field(default=30, gt=0)",
+        'email_sender: str = "no-reply@example.com"',
+        'email_sender: str = "orders@shop.example.com"',
     )
     git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", "Our own route and token lifetime")
+    git(project, "commit", "--quiet", "--message", "Our own route and sender")
 
 
 def table_rows(database: Path, table: str, columns: str = "*") -> list[sqlite3.Row]:
@@ -285,6 +280,7 @@ def test_update_brings_template_changes_next_to_user_edits(
     )
     assert created.returncode == 0, created.stdout
     (project,) = (tmp_path / "projects").iterdir()
+    assert json.loads((project / ".cruft.json").read_text())["commit"] == first_commit
     package = json.loads((project / ".cruft.json").read_text())["context"][
         "cookiecutter"
     ]["package_name"]
@@ -327,7 +323,7 @@ def test_update_brings_template_changes_next_to_user_edits(
     assert (source / "status/router.py").exists()
     assert "app.include_router(status_router)" in (source / "app.py").read_text()
     config_text = (source / "core/config.py").read_text()
-    assert "Field(default=30, gt=0)" in config_text
+    assert 'email_sender: str = "orders@shop.example.com"' in config_text
     assert 'support_email: str = "support@example.com"' in config_text
     assert (
         "description: Mapped[str | None]" in (source / "checkout/models.py").read_text()
