@@ -258,35 +258,42 @@ def left_behind(project: Path) -> list[str]:
     ]
 
 
-def test_update_brings_template_changes_next_to_user_edits(
-    tmp_path: Path, tools_bin: Path
-) -> None:
-    env = command_env(tools_bin)
-    template = tmp_path / "template"
-    first_commit = template_repository(template)
-    config = write_cookiecutter_config(tmp_path)
+def create_project(tmp_path: Path, template: Path, commit: str, env: dict) -> Path:
+    """`cruft create` from `commit`, then the generated files as the project's first commit."""
     created = run_cruft(
         tmp_path,
         "create",
         str(template),
         "--checkout",
-        first_commit,
+        commit,
         "--no-input",
         "--config-file",
-        str(config),
+        str(write_cookiecutter_config(tmp_path)),
         "--output-dir",
         str(tmp_path / "projects"),
         env=env,
     )
     assert created.returncode == 0, created.stdout
     (project,) = (tmp_path / "projects").iterdir()
-    assert json.loads((project / ".cruft.json").read_text())["commit"] == first_commit
-    package = json.loads((project / ".cruft.json").read_text())["context"][
-        "cookiecutter"
-    ]["package_name"]
+    assert json.loads((project / ".cruft.json").read_text())["commit"] == commit
     git(project, "init", "--quiet", "--initial-branch=main")
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "--message", "Generated")
+    return project
+
+
+def package_of(project: Path) -> str:
+    state = json.loads((project / ".cruft.json").read_text())
+    return state["context"]["cookiecutter"]["package_name"]
+
+
+def test_update_brings_template_changes_next_to_user_edits(
+    tmp_path: Path, tools_bin: Path
+) -> None:
+    env = command_env(tools_bin)
+    template = tmp_path / "template"
+    project = create_project(tmp_path, template, template_repository(template), env)
+    package = package_of(project)
 
     make_must_succeed(project, "install", "migrate", "seed", env=env)
     database = project / "app.db"
@@ -394,3 +401,28 @@ def test_readme_and_ci_name_the_template(baked_project: BakedProject) -> None:
         )
         assert result.returncode == 0, result.stdout
         assert "No .cruft.json" in result.stdout
+
+
+def test_a_conflicting_edit_is_left_for_git_to_resolve(
+    tmp_path: Path, tools_bin: Path
+) -> None:
+    """Both sides changed one line: git's conflict markers, never a reject file."""
+    env = command_env(tools_bin)
+    template = tmp_path / "template"
+    project = create_project(tmp_path, template, template_repository(template), env)
+    docstring = '"""Answer while the process is alive."""'
+    router = Path(package_of(project)) / "health/router.py"
+    edit(project / router, docstring, '"""Ours: answer while alive."""')
+    git(project, "commit", "--quiet", "--all", "--message", "Our docstring")
+    edit(template / PACKAGE_DIR / "health/router.py", docstring, '"""Theirs."""')
+    git(template, "commit", "--quiet", "--all", "--message", "Their docstring")
+
+    updated = run_cruft(project, "update", "-y", env=env)
+
+    assert updated.returncode == 0, updated.stdout
+    assert git(project, "diff", "--name-only", "--diff-filter=U") == str(router)
+    text = (project / router).read_text()
+    assert (
+        "<<<<<<<" in text and "Ours: answer while alive." in text and "Theirs." in text
+    )
+    assert not left_behind(project), updated.stdout
