@@ -10,111 +10,40 @@ import json
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
-from uv import find_uv_bin
 
 from tests.baking import (
-    TEMPLATE_DIR,
     BakedProject,
     bake,
     command_env,
     make_must_succeed,
     write_cookiecutter_config,
 )
+from tests.cruft_projects import (
+    ci_env,
+    create_project,
+    edit,
+    git,
+    left_behind,
+    package_of,
+    run_ci_step,
+    run_cruft,
+    template_repository,
+)
 from tests.option_sets import OPTION_SETS
 from tests.test_template_versions import template_version
 
-CRUFT = Path(sys.executable).parent / "cruft"
 SLUG_DIR = "{{cookiecutter.project_slug}}"
 PACKAGE_DIR = f"{SLUG_DIR}/{{{{cookiecutter.package_name}}}}"
-GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@example.com")
-CI_STEP = "Compare with the template"
 MOVED_ON_WARNING = "::warning title=Template update available::"
 MIGRATION_REVISION = re.compile(r'^revision: str = "(?P<id>[^"]+)"', re.MULTILINE)
 MIGRATION_PARENT = re.compile(r'^down_revision: [^=]+= "(?P<id>[^"]+)"', re.MULTILINE)
 
 pytestmark = pytest.mark.xdist_group("update_path")
-
-
-def git(directory: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *GIT_IDENTITY, "-c", "commit.gpgsign=false", *args],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
-
-
-def run_cruft(directory: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(CRUFT), *args],
-        cwd=directory,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
-
-
-def template_repository(destination: Path) -> str:
-    """Copy the template's files, committed or not, into a new repository; return the commit."""
-    listed = git(
-        TEMPLATE_DIR, "ls-files", "-z", "--cached", "--others", "--exclude-standard"
-    )
-    for relative in filter(None, listed.split("\0")):
-        source = TEMPLATE_DIR / relative
-        if source.is_file():
-            target = destination / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    git(destination, "init", "--quiet", "--initial-branch=main")
-    git(destination, "add", "--all")
-    git(destination, "commit", "--quiet", "--message", "Template as tested")
-    return git(destination, "rev-parse", "HEAD")
-
-
-def edit(path: Path, anchor: str, replacement: str) -> None:
-    """Replace the one occurrence of `anchor` in `path`."""
-    text = path.read_text()
-    assert text.count(anchor) == 1, f"{path.name}: expected {anchor!r} exactly once"
-    path.write_text(text.replace(anchor, replacement))
-
-
-def ci_step_script(project: Path) -> str:
-    workflow = yaml.safe_load((project / ".github/workflows/ci.yaml").read_text())
-    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
-    (step,) = [step for step in steps if step.get("name") == CI_STEP]
-    return step["run"]
-
-
-def run_ci_step(project: Path, env: dict) -> subprocess.CompletedProcess:
-    """The workflow's template check, run the way GitHub Actions runs a `run:` step."""
-    return subprocess.run(
-        [
-            "bash",
-            "--noprofile",
-            "--norc",
-            "-eo",
-            "pipefail",
-            "-c",
-            ci_step_script(project),
-        ],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
 
 
 def migration_head(versions: Path) -> str:
@@ -240,51 +169,6 @@ def table_rows(database: Path, table: str, columns: str = "*") -> list[sqlite3.R
         connection.row_factory = sqlite3.Row
         query = f"SELECT {columns} FROM {table} ORDER BY id"
         return connection.execute(query).fetchall()
-
-
-def ci_env(tools_bin: Path) -> dict:
-    """The project's command environment, with uvx as setup-uv provides it."""
-    uvx = Path(find_uv_bin()).parent / "uvx"
-    return command_env(tools_bin, PATH=f"{uvx.parent}:{command_env(tools_bin)['PATH']}")
-
-
-def left_behind(project: Path) -> list[str]:
-    """Reject and backup files a failed patch leaves, outside the virtualenv."""
-    return [
-        str(path.relative_to(project))
-        for pattern in ("*.rej", "*.orig")
-        for path in project.rglob(pattern)
-        if ".venv" not in path.relative_to(project).parts
-    ]
-
-
-def create_project(tmp_path: Path, template: Path, commit: str, env: dict) -> Path:
-    """`cruft create` from `commit`, then the generated files as the project's first commit."""
-    created = run_cruft(
-        tmp_path,
-        "create",
-        str(template),
-        "--checkout",
-        commit,
-        "--no-input",
-        "--config-file",
-        str(write_cookiecutter_config(tmp_path)),
-        "--output-dir",
-        str(tmp_path / "projects"),
-        env=env,
-    )
-    assert created.returncode == 0, created.stdout
-    (project,) = (tmp_path / "projects").iterdir()
-    assert json.loads((project / ".cruft.json").read_text())["commit"] == commit
-    git(project, "init", "--quiet", "--initial-branch=main")
-    git(project, "add", "--all")
-    git(project, "commit", "--quiet", "--message", "Generated")
-    return project
-
-
-def package_of(project: Path) -> str:
-    state = json.loads((project / ".cruft.json").read_text())
-    return state["context"]["cookiecutter"]["package_name"]
 
 
 def test_update_brings_template_changes_next_to_user_edits(
@@ -426,3 +310,19 @@ def test_a_conflicting_edit_is_left_for_git_to_resolve(
         "<<<<<<<" in text and "Ours: answer while alive." in text and "Theirs." in text
     )
     assert not left_behind(project), updated.stdout
+
+
+@pytest.mark.option_sets("default")
+def test_ci_warns_when_the_template_cannot_be_reached(
+    baked_project: BakedProject, tools_bin: Path, tmp_path: Path
+) -> None:
+    workflows = tmp_path / ".github/workflows"
+    workflows.mkdir(parents=True)
+    shutil.copy(baked_project.root / ".github/workflows/ci.yaml", workflows)
+    state = {"template": str(tmp_path / "gone"), "commit": "0" * 40, "context": {}}
+    (tmp_path / ".cruft.json").write_text(json.dumps(state))
+
+    result = run_ci_step(tmp_path, ci_env(tools_bin))
+
+    assert result.returncode == 0, result.stdout
+    assert "::warning title=Template check failed::" in result.stdout
