@@ -2,7 +2,10 @@
 
 Cookiecutter renders this file with Jinja and runs it inside the new project.
 Every step is safe to repeat: re-generating over an existing project (--replay,
---overwrite-if-exists, cruft update) keeps its .env and skips paths already gone.
+--overwrite-if-exists) keeps its .env and skips paths already gone. `cruft update`
+runs this hook in the two scratch renders it compares: their .env files differ (each
+has its own key), so the project's pyproject.toml lists .env in `[tool.cruft] skip`;
+what is removed depends on the answers alone, so it never differs.
 """
 
 import json
