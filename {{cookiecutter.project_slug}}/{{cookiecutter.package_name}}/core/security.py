@@ -40,7 +40,7 @@ def _hashing_slots() -> CapacityLimiter:
     return CapacityLimiter(os.cpu_count() or 1)
 
 
-def _verify_password_now(password: str, hashed: str | None) -> bool:
+def _check_password(password: str, hashed: str | None) -> bool:
     if hashed is None:
         password_hash.verify(password, _unusable_password_hash())
         return False
@@ -55,7 +55,7 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password: str, hashed: str | None) -> bool:
     """Check a password; with no stored hash, spend the same time and fail."""
-    return await to_thread.run_sync(_verify_password_now, password, hashed, limiter=_hashing_slots())
+    return await to_thread.run_sync(_check_password, password, hashed, limiter=_hashing_slots())
 
 
 def key_id(key: str) -> str:
