@@ -311,7 +311,7 @@ async def test_the_periodic_job_charges_an_order_whose_retry_was_never_queued(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The provider and the queue were down at checkout: beat's sweep still gets it paid."""
-    headers = await signed_in(committed_client)
+    headers = await signed_in(committed_client, committed_app)
     committed_app.state.payment_provider = HttpPaymentProvider(
         httpx.AsyncClient(), base_url=f"http://127.0.0.1:{closed_port()}", timeout=1.0
     )
