@@ -76,11 +76,27 @@ def configure_sqlite(
             lock.release()
 
     @event.listens_for(engine, "commit")
+    def commit_then_release(connection: Connection) -> None:
+        # This event comes before the driver's commit. Committing here first lets the next
+        # writer start on a free database instead of sleeping in SQLite's busy handler; the
+        # driver's own commit that follows finds no transaction and does nothing.
+        finish_then_release(connection, "commit")
+
     @event.listens_for(engine, "rollback")
-    def release_after_transaction(connection: Connection) -> None:
+    def roll_back_then_release(connection: Connection) -> None:
+        finish_then_release(connection, "rollback")
+
+    def finish_then_release(connection: Connection, finish: str) -> None:
         # An invalidated connection has no pool entry here; "invalidate" released its lock.
-        if not connection.invalidated:
-            release(connection.connection.info)
+        if connection.invalidated:
+            return
+        pooled = connection.connection
+        if not pooled.info.get(_HOLDS_LOCK):
+            return
+        try:
+            getattr(pooled.dbapi_connection, finish)()
+        finally:
+            release(pooled.info)
 
     @event.listens_for(engine, "invalidate")
     @event.listens_for(engine, "checkin")
