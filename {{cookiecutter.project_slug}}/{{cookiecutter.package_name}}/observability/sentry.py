@@ -29,7 +29,7 @@ from .errors import UNHANDLED_LOGGER
 from .filters import is_noise
 from .scrubbing import scrub_event
 from .sentry_logs import SENTRY_LOGS_LEVEL, make_before_send_log
-from .spotlight import keep_own_choices_without_dsn
+from .spotlight import SpotlightOnlyTransport, keep_own_choices_without_dsn
 from .sql import instrument_sqlalchemy
 from .tasks import report_task_failures
 
@@ -74,6 +74,8 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     _options = options
     if not options.dsn and not options.spotlight and "transport" not in overrides:
         return False
+    if options.spotlight and not options.dsn:
+        overrides.setdefault("transport", SpotlightOnlyTransport())
 
     def sample_trace(context: dict[str, Any]) -> float:
         if context.get("parent_sampled") is not None:
