@@ -1,5 +1,6 @@
 """Spotlight: started without a DSN in development only, with every scrubbing rule in force."""
 
+import logging
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -9,7 +10,7 @@ import pytest
 import sentry_sdk
 
 from {{ cookiecutter.package_name }}.core.config import ConfigurationError, Settings, get_settings
-from {{ cookiecutter.package_name }}.observability import init_sentry
+from {{ cookiecutter.package_name }}.observability import flush_sentry, init_sentry
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
 from .conftest import CLIENT_IP, PASSWORD, SignUp
@@ -133,3 +134,18 @@ async def test_spotlight_without_a_dsn_keeps_personal_data_and_noise_out(
     raw = b"".join(sidecar.received).decode()
     for secret in (PASSWORD, user["token"], user["email"], "cookie-secret", CLIENT_IP):
         assert secret not in raw, f"{secret!r} left the process"
+
+
+def test_spotlight_without_a_dsn_gets_the_last_log_records_at_shutdown(
+    settings: Settings, sidecar: SidecarStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    options = settings.model_copy(
+        update={"environment": "development", "sentry_spotlight": sidecar.url, "sentry_logs": True}
+    ).sentry_options()
+    init_sentry(options)
+    logging.getLogger("{{ cookiecutter.package_name }}.tests").info("Last words before shutdown")
+
+    flush_sentry()
+
+    assert any(b"Last words before shutdown" in body for body in sidecar.received)

@@ -38,7 +38,7 @@ from .safeguards import (
 )
 from .scrubbing import scrub_event
 from .sentry_logs import SENTRY_LOGS_LEVEL, make_before_send_log
-from .spotlight import keep_own_choices_without_dsn
+from .spotlight import SpotlightOnlyTransport, keep_own_choices_without_dsn
 {%- if cookiecutter.get("sqlalchemy", "yes") == "yes" %}
 from .sql import instrument_sqlalchemy
 {%- endif %}
@@ -89,6 +89,8 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     if not options.dsn and not options.spotlight and "transport" not in overrides:
         watch_for_second_init()
         return False
+    if options.spotlight and not options.dsn:
+        overrides.setdefault("transport", SpotlightOnlyTransport())
 
     def sample_trace(context: dict[str, Any]) -> float:
         if context.get("parent_sampled") is not None:

@@ -4,6 +4,19 @@ from collections.abc import Callable
 from typing import Any
 
 from sentry_sdk.client import BaseClient
+from sentry_sdk.envelope import Envelope
+from sentry_sdk.transport import Transport
+
+
+class SpotlightOnlyTransport(Transport):
+    """Sends nothing: without a DSN, the Spotlight sidecar is the only destination.
+
+    The SDK flushes its batched log records and sessions only when it has a transport
+    (`flush` returns early without one): the last records before a shutdown would be lost.
+    """
+
+    def capture_envelope(self, envelope: Envelope) -> None:
+        pass
 
 
 def keep_own_choices_without_dsn(
