@@ -160,7 +160,10 @@ def write_report() -> None:
         "figures are lower than wrk would give; compare runs with each other, not with",
         "[benchmarks.md](../benchmarks.md). `lost orders` counts orders the service confirmed",
         "(2xx) that are not in the database afterwards. Latency percentiles cover every answer,",
-        "including errors.",
+        "including errors. On a shared machine the latency of two runs differs by tens of",
+        "percent with the load of other work; the error and lost-order columns do not.",
+        "A database restart under load and the cost of a pool pre-ping are",
+        "measured apart: [database-faults.md](database-faults.md).",
         "",
     ]
     for run in runs:

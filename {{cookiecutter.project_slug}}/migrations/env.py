@@ -32,9 +32,11 @@ def run_migrations(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    # SQLite: a batch migration copies a table and drops the old one, which checked foreign
+    # A migration may rightly run longer than any request's query (building an index). On
+    # SQLite, a batch migration copies a table and drops the old one, which checked foreign
     # keys would refuse while other tables refer to it.
-    engine = create_engine(database_url(), options=DatabaseOptions(foreign_keys=False))
+    options = DatabaseOptions(statement_timeout_seconds=0, foreign_keys=False)
+    engine = create_engine(database_url(), options=options)
     async with engine.connect() as connection:
         await connection.run_sync(run_migrations)
     await engine.dispose()
