@@ -29,6 +29,7 @@ from tests.baking import (
     write_cookiecutter_config,
 )
 from tests.interpreters import find_python
+from tests.lifting import HOSTS, build_venvs
 from tests.option_sets import OPTION_SETS
 
 PYTHON_VERSIONS = json.loads(
@@ -210,3 +211,16 @@ def bugsink_server(bugsink_venv: Path, tmp_path: Path) -> Iterator[bugsink.Bugsi
     server.prepare()
     with server.serving():
         yield server
+
+
+@pytest.fixture(scope="session")
+def lift_venvs(shared_dir: Path, tools_bin: Path) -> dict[str, Path]:
+    """Virtualenvs for the lifted apps, one per sentry-sdk version tested; name -> python."""
+    return build_venvs(shared_dir / "lift-venvs", command_env(tools_bin))
+
+
+@pytest.fixture(scope="session")
+def lifted_hosts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each app of tests/lift_apps/, given the observability package by the lift command."""
+    workdir = tmp_path_factory.mktemp("lift-hosts")
+    return {name: host.prepare(workdir) for name, host in HOSTS.items()}
