@@ -105,8 +105,11 @@ def base_env(work_dir: Path) -> dict:
     return env
 
 
-def prepare_project(work_dir: Path, env: dict) -> Path:
+def prepare_project(
+    work_dir: Path, env: dict, extra_context: dict | None = None
+) -> Path:
     """Bake the default project, install it, and give it a fresh migrated, seeded database."""
+    work_dir.mkdir(parents=True, exist_ok=True)
     config = work_dir / "cookiecutter-config.yaml"
     config.write_text(f"replay_dir: {json.dumps(str(work_dir / 'replay'))}\n")
     project = Path(
@@ -116,6 +119,7 @@ def prepare_project(work_dir: Path, env: dict) -> Path:
             output_dir=str(work_dir),
             overwrite_if_exists=True,
             config_file=str(config),
+            extra_context=extra_context,
         )
     )
     (work_dir / "bench.db").unlink(missing_ok=True)
