@@ -1,7 +1,7 @@
 """Password hashing and access tokens."""
 
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from jose import JWTError, jwt
@@ -50,6 +50,16 @@ class AccessToken(NamedTuple):
 
 def decode_access_token(token: str, *, secret_key: str) -> AccessToken:
     """Verify a token and return the user it was issued for and when it expires."""
+    verified = _verify_token(token, secret_key)
+    if verified.expires_at <= datetime.now(UTC):
+        raise InvalidTokenError("Signature has expired.")
+    return verified
+
+
+# A client sends the same token with every request until it expires: its signature and claims
+# are checked once, and only its expiry again. A token that fails is not remembered.
+@lru_cache(maxsize=4096)
+def _verify_token(token: str, secret_key: str) -> AccessToken:
     try:
         claims = jwt.decode(
             token,

@@ -4,8 +4,8 @@ Pure ASGI rather than `@app.middleware("http")`: Starlette's `BaseHTTPMiddleware
 route in another task, and what the route adds to the scope is then missing from its errors.
 """
 
+import os
 import re
-import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -45,10 +45,26 @@ class SentryContextMiddleware:
 
         headers = Headers(scope=scope)
         incoming_id = headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming_id if _VALID_REQUEST_ID.match(incoming_id) else uuid.uuid4().hex
+        request_id = incoming_id if _VALID_REQUEST_ID.match(incoming_id) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         reset_token = request_id_var.set(request_id)
 
+        # Without a client nothing is sent: the scope is left alone (the SDK would log a line
+        # for every breadcrumb it drops).
+        if sentry_sdk.get_client().is_active():
+            self._describe_request(scope, headers, request_id)
+
+        async def send_with_request_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            request_id_var.reset(reset_token)
+
+    def _describe_request(self, scope: Scope, headers: Headers, request_id: str) -> None:
         sentry_sdk.set_tag("request_id", request_id)
         if version := _API_VERSION.match(scope["path"]):
             sentry_sdk.set_tag("api_version", version.group(1))
@@ -61,20 +77,7 @@ class SentryContextMiddleware:
             data={"request_id": request_id},
         )
 
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_request_id)
-        finally:
-            request_id_var.reset(reset_token)
-
     def _identify(self, authorization: str | None) -> str | int | None:
-        # Verifying a token costs a signature check: only worth it when events can be sent.
         if self.identify_user is None or not authorization:
-            return None
-        if not sentry_sdk.get_client().is_active():
             return None
         return self.identify_user(authorization)
