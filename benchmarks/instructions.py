@@ -112,6 +112,12 @@ def parse_args() -> argparse.Namespace:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="server for the PostgreSQL variants; its own database is created and dropped",
     )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        help="raw counts of an earlier run (docs/benchmarks/raw/instructions-*.json) to "
+        "publish alongside, for the endpoints and variants not measured again",
+    )
     parser.add_argument("--work-dir", type=Path, default=run.TEMPLATE_DIR / ".bench")
     parser.add_argument("--docs-dir", type=Path, default=run.TEMPLATE_DIR / "docs")
     parser.add_argument(
@@ -181,6 +187,17 @@ def markdown_table(counts: dict[str, dict[str, int]]) -> str:
                 f"| {endpoint} | {variant} | {instructions / 1e6:.2f} M | {ratio} |"
             )
     return "\n".join(lines)
+
+
+def with_previous(
+    previous: dict[str, dict[str, int]], counts: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    """The counts of this run, completed by those of an earlier one, in the order of VARIANTS."""
+    merged = {}
+    for endpoint in dict.fromkeys([*previous, *counts]):
+        both = {**previous.get(endpoint, {}), **counts.get(endpoint, {})}
+        merged[endpoint] = {v: both[v] for v in VARIANTS if v in both}
+    return merged
 
 
 def baseline_of(variant: str) -> str:
@@ -272,6 +289,8 @@ def main() -> None:
     finally:
         if database:
             drop_database(args, database)
+    if args.previous:
+        counts = with_previous(json.loads(args.previous.read_text())["counts"], counts)
     table = markdown_table(counts)
     verdicts = "\n".join(cheaper_than_others(counts))
     print(table)
