@@ -21,6 +21,7 @@ set it up (`benchmarks/entries/`), and on PostgreSQL when a server answers at `-
 import argparse
 import datetime
 import json
+import os
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -223,7 +224,7 @@ def cheaper_than_others(counts: dict[str, dict[str, int]]) -> list[str]:
 
 def postgres_project(args: argparse.Namespace, env: dict) -> tuple[Path, str]:
     """The project baked for PostgreSQL, migrated and seeded into a database of its own."""
-    database = "bench_instructions"
+    database = f"bench_instructions_{os.getpid()}"
     admin = args.postgres
     for sql in (
         f"DROP DATABASE IF EXISTS {database} WITH (FORCE)",
@@ -260,8 +261,8 @@ def main() -> None:
     database = None
     if any(VARIANTS[v][2] == "postgresql" for v in args.variants):
         pg_env = dict(env)
-        projects["postgresql"] = (postgres_project(args, pg_env)[0], pg_env)
-        database = "bench_instructions"
+        project, database = postgres_project(args, pg_env)
+        projects["postgresql"] = (project, pg_env)
     counts: dict[str, dict[str, int]] = {}
     try:
         with services.envelope_sink() as (dsn, _):
