@@ -41,6 +41,12 @@ VARIANTS = {
     "no-dsn": {"SENTRY_DSN": ""},
     "sentry-0.1": {"SENTRY_DSN": "sink", "SENTRY_TRACES_SAMPLE_RATE": "0.1"},
     "sentry-1.0": {"SENTRY_DSN": "sink", "SENTRY_TRACES_SAMPLE_RATE": "1.0"},
+    # The production settings in the one process of ten that runs the continuous profiler.
+    "sentry-0.1-profiled": {
+        "SENTRY_DSN": "sink",
+        "SENTRY_TRACES_SAMPLE_RATE": "0.1",
+        "SENTRY_PROFILE_SESSION_SAMPLE_RATE": "1.0",
+    },
 }
 ENDPOINTS = {
     "health": {"method": "GET", "path": "/health"},
