@@ -57,6 +57,12 @@ VARIANTS = {
         "sqlite",
         "`sentry_sdk.init(dsn, traces_sample_rate=0.1)`",
     ),
+    "sdk-stream": (
+        "sdk_stream",
+        {"SENTRY_DSN": "sink"},
+        "sqlite",
+        'sdk-minimal with `trace_lifecycle="stream"` (span streaming)',
+    ),
     "seed-000": (
         "seed_000",
         {"SENTRY_DSN": "sink"},
