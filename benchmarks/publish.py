@@ -83,11 +83,14 @@ per measurement, {rounds} rounds, the order of the variants rotated every round.
 - **sentry-0.1**: the production settings (errors, user, tags, breadcrumbs, tracing at 0.1),
   sending to a local sink in another process that accepts every envelope;
 - **sentry-1.0**: the same with every request traced;
+- **sentry-0.1-profiled**: the production settings in a process that runs the continuous
+  profiler (by default one process in ten does); its extra server CPU per request over
+  sentry-0.1 is what profiling costs;
 - **ceiling**: a bare Starlette JSON endpoint, what this machine serves at most.
 
 Endpoints: `GET /health`, `GET /api/v1/users/me` (bearer token, one database read) and
 `POST /api/v1/checkout` (a new order per request, each with its own `Idempotency-Key`).
-Profiling is off in every variant (`SENTRY_PROFILE_SESSION_SAMPLE_RATE=0`).
+Profiling is off in every other variant (`SENTRY_PROFILE_SESSION_SAMPLE_RATE=0`).
 
 Cells give the median of the rounds and, in brackets, the lowest and highest. Ratios compare each
 round with the no-DSN measurement of the same round.

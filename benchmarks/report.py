@@ -133,3 +133,33 @@ def draw_chart(summary: list[dict], path: Path, title: str) -> None:
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def draw_instruction_chart(
+    counts: dict[str, dict[str, int]], path: Path, title: str
+) -> None:
+    """Bars of millions of instructions per request, one group per endpoint."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    endpoints = list(counts)
+    variants = list(dict.fromkeys(v for by in counts.values() for v in by))
+    width = 0.85 / max(len(variants), 1)
+    figure, axes = plt.subplots(figsize=(11, 5), dpi=100)
+    for index, variant in enumerate(variants):
+        xs, heights = [], []
+        for position, endpoint in enumerate(endpoints):
+            if variant in counts[endpoint]:
+                xs.append(position + (index - (len(variants) - 1) / 2) * width)
+                heights.append(counts[endpoint][variant] / 1e6)
+        bars = axes.bar(xs, heights, width, label=variant)
+        axes.bar_label(bars, fmt="%.1f", padding=2, fontsize=6)
+    axes.set_xticks(range(len(endpoints)), endpoints)
+    axes.set_ylabel("million instructions per request (lower is better)")
+    axes.set_title(title, fontsize=9)
+    axes.legend(fontsize=7, ncols=2)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

@@ -41,6 +41,12 @@ VARIANTS = {
     "no-dsn": {"SENTRY_DSN": ""},
     "sentry-0.1": {"SENTRY_DSN": "sink", "SENTRY_TRACES_SAMPLE_RATE": "0.1"},
     "sentry-1.0": {"SENTRY_DSN": "sink", "SENTRY_TRACES_SAMPLE_RATE": "1.0"},
+    # The production settings in the one process of ten that runs the continuous profiler.
+    "sentry-0.1-profiled": {
+        "SENTRY_DSN": "sink",
+        "SENTRY_TRACES_SAMPLE_RATE": "0.1",
+        "SENTRY_PROFILE_SESSION_SAMPLE_RATE": "1.0",
+    },
 }
 ENDPOINTS = {
     "health": {"method": "GET", "path": "/health"},
@@ -105,8 +111,11 @@ def base_env(work_dir: Path) -> dict:
     return env
 
 
-def prepare_project(work_dir: Path, env: dict) -> Path:
+def prepare_project(
+    work_dir: Path, env: dict, extra_context: dict | None = None
+) -> Path:
     """Bake the default project, install it, and give it a fresh migrated, seeded database."""
+    work_dir.mkdir(parents=True, exist_ok=True)
     config = work_dir / "cookiecutter-config.yaml"
     config.write_text(f"replay_dir: {json.dumps(str(work_dir / 'replay'))}\n")
     project = Path(
@@ -116,6 +125,7 @@ def prepare_project(work_dir: Path, env: dict) -> Path:
             output_dir=str(work_dir),
             overwrite_if_exists=True,
             config_file=str(config),
+            extra_context=extra_context,
         )
     )
     (work_dir / "bench.db").unlink(missing_ok=True)

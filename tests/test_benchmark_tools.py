@@ -62,3 +62,26 @@ def test_instruction_counts_are_compared_with_no_dsn():
 
     assert "| health | no-dsn | 0.90 M | - |" in table
     assert "| health | sentry-0.1 | 1.00 M | 0.90x |" in table
+
+
+def test_postgresql_variants_are_compared_with_postgresql_without_dsn():
+    counts = {
+        "users-me": {
+            "no-dsn": 2_000_000,
+            "sentry-0.1": 2_500_000,
+            "starter": 5_000_000,
+            "pg-no-dsn": 3_000_000,
+            "pg-sentry-0.1": 4_000_000,
+        }
+    }
+
+    table = instructions.markdown_table(counts)
+    (verdict,) = instructions.cheaper_than_others(counts)
+
+    assert "| users-me | pg-no-dsn | 3.00 M | - |" in table
+    assert "| users-me | pg-sentry-0.1 | 4.00 M | 0.75x |" in table
+    assert "| users-me | starter | 5.00 M | 0.40x |" in table
+    assert "is cheaper than every other setup" in verdict
+    counts["users-me"]["sdk-minimal"] = 2_400_000
+    (verdict,) = instructions.cheaper_than_others(counts)
+    assert "NOT cheaper" in verdict and "sdk-minimal (2.40 M)" in verdict

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
@@ -39,6 +39,8 @@ from {{ cookiecutter.package_name }}.observability import (
     unhandled_error_response,
 )
 from {{ cookiecutter.package_name }}.users.router import router as users_router
+
+API_PREFIX = "/api/v1"
 
 
 @asynccontextmanager
@@ -112,11 +114,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(Exception, unhandled_error_response)
     add_middleware(app, settings)
 
-    api = APIRouter(prefix="/api/v1")
-    for router in (auth_router, users_router, checkout_router, emails_router):
-        api.include_router(router)
-    app.include_router(api)
+    # Probes first, and each domain included straight into the app: routes are matched router
+    # by router on every request, and a nesting level costs a match of its own.
     app.include_router(health_router)
+    for router in (auth_router, users_router, checkout_router, emails_router):
+        app.include_router(router, prefix=API_PREFIX)
     if not settings.is_production:
         app.include_router(setup_check_router)
     return app

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from anyio import CapacityLimiter, to_thread
@@ -63,7 +63,9 @@ def key_id(key: str) -> str:
     return hmac.new(key.encode(), b"token key id", hashlib.sha256).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: one instance per set of keys (`create` caches it), which the
+# cache of verified tokens is keyed on.
+@dataclass(frozen=True, eq=False)
 class TokenKeys:
     """The keys tokens are signed and verified with: the newest signs, every one verifies."""
 
@@ -143,6 +145,16 @@ class AccessToken(NamedTuple):
 
 def decode_access_token(token: str, *, keys: TokenKeys) -> AccessToken:
     """Verify a token and return the user it was issued for, when, and until when."""
+    verified = _verify_access_token(token, keys)
+    if verified.expires_at <= datetime.now(UTC):
+        raise InvalidTokenError("Signature has expired.")
+    return verified
+
+
+# A client sends the same token with every request until it expires: its signature and claims
+# are checked once, and only its expiry again. A token that fails is not remembered.
+@lru_cache(maxsize=4096)
+def _verify_access_token(token: str, keys: TokenKeys) -> AccessToken:
     claims = _verify(token, keys, keys.audience)
     issued_at = claims["iat"]
     if not isinstance(issued_at, int | float):

@@ -2,7 +2,6 @@
 
 from collections.abc import Collection
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -22,23 +21,31 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, https_only: bool, docs_paths: Collection[str] = ()) -> None:
         self.app = app
-        self.https_only = https_only
         self.docs_paths = frozenset(docs_paths)
+        # Encoded once: MutableHeaders would encode and search the header list for each one.
+        defaults = dict(SECURITY_HEADERS)
+        if https_only:
+            defaults["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+        self._headers = _encoded(defaults)
+        self._csp = _encoded({"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        added = self._headers if scope["path"] in self.docs_paths else self._headers + self._csp
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                if scope["path"] not in self.docs_paths:
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-                if self.https_only:
-                    headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+                headers = message["headers"] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(header for header in added if header[0] not in present)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]

@@ -4,8 +4,8 @@ Pure ASGI rather than `@app.middleware("http")`: Starlette's `BaseHTTPMiddleware
 route in another task, and what the route adds to the scope is then missing from its errors.
 """
 
+import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 
@@ -53,23 +53,16 @@ class SentryContextMiddleware:
 
         headers = Headers(scope=scope)
         incoming_id = headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming_id if _VALID_REQUEST_ID.match(incoming_id) else uuid.uuid4().hex
+        request_id = incoming_id if _VALID_REQUEST_ID.match(incoming_id) else os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         reset_token = request_id_var.set(request_id)
 
-        sentry_sdk.set_tag("request_id", request_id)
-        if version := _API_VERSION.match(scope["path"]):
-            sentry_sdk.set_tag("api_version", version.group(1))
-        user_id = self._identify(headers)
-        user = {"id": str(user_id)} if user_id is not None else None
-        sentry_sdk.set_user(user)
-        user_token = sentry_user_var.set(user)
-        sentry_sdk.add_breadcrumb(
-            category="request",
-            message=f"{scope['method']} {scope['path']}",
-            level="info",
-            data={"request_id": request_id},
-        )
+        # Without a client nothing is sent: the scope is left alone (the SDK would log a line
+        # for every breadcrumb it drops).
+        user_token = None
+        if sentry_sdk.get_client().is_active():
+            user = self._describe_request(scope, headers, request_id)
+            user_token = sentry_user_var.set(user)
 
         async def send_with_request_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -80,10 +73,23 @@ class SentryContextMiddleware:
             await self.app(scope, receive, send_with_request_id)
         finally:
             request_id_var.reset(reset_token)
-            sentry_user_var.reset(user_token)
+            if user_token is not None:
+                sentry_user_var.reset(user_token)
 
-    def _identify(self, headers: Headers) -> str | int | None:
-        # Verifying credentials costs a signature check: only worth it when events can be sent.
-        if self.identify_user is None or not sentry_sdk.get_client().is_active():
-            return None
-        return self.identify_user(headers)
+    def _describe_request(
+        self, scope: Scope, headers: Headers, request_id: str
+    ) -> dict[str, str] | None:
+        """Tag the request and set its user; returns the user given to Sentry."""
+        sentry_sdk.set_tag("request_id", request_id)
+        if version := _API_VERSION.match(scope["path"]):
+            sentry_sdk.set_tag("api_version", version.group(1))
+        user_id = self.identify_user(headers) if self.identify_user is not None else None
+        user = {"id": str(user_id)} if user_id is not None else None
+        sentry_sdk.set_user(user)
+        sentry_sdk.add_breadcrumb(
+            category="request",
+            message=f"{scope['method']} {scope['path']}",
+            level="info",
+            data={"request_id": request_id},
+        )
+        return user

@@ -15,7 +15,9 @@ class UserRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    email: EmailStr
+    # Validated when it was stored; checking it again on every response costs more than the
+    # rest of the serialisation.
+    email: str = Field(json_schema_extra={"format": "email"})
     username: str
     plan: Plan
     is_active: bool
