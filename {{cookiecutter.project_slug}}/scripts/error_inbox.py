@@ -12,8 +12,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,13 +20,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import local_inbox
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 INBOX = PROJECT_ROOT / ".error-inbox"
 VENV = INBOX / "venv"
 STATE = INBOX / "state.json"
 PID_FILE = INBOX / "server.pid"
 LOG_FILE = INBOX / "server.log"
-ENV_FILE = PROJECT_ROOT / ".env"
 PROJECT_NAME = "{{ cookiecutter.project_slug }}"
 REQUIREMENT = "bugsink>=2.6,<3"
 STARTUP_SECONDS = 60
@@ -64,13 +63,6 @@ def install() -> None:
         run(python, "-m", "pip", "install", "--quiet", REQUIREMENT)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def configure(port: int | None) -> dict[str, Any]:
     """Configuration, databases, an admin login and an API token, made once."""
     if STATE.exists():
@@ -78,7 +70,7 @@ def configure(port: int | None) -> dict[str, Any]:
         if port and port != state["port"]:
             print(f"The inbox already uses port {state['port']}; delete .error-inbox to move it.")
         return state
-    port = port or free_port()
+    port = port or local_inbox.free_port()
     bin_dir = VENV / "bin"
     run(bin_dir / "bugsink-create-conf", "--template=local", "--host=127.0.0.1", f"--port={port}")
     run(bin_dir / "bugsink-manage", "migrate", "--verbosity=0")
@@ -150,42 +142,20 @@ def project_dsn(base_url: str, token: str) -> str:
     return dsn
 
 
-def write_dsn(dsn: str) -> None:
-    """Set SENTRY_DSN in .env, keeping every other line as it is."""
-    lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
-    others = [line for line in lines if not line.startswith("SENTRY_DSN=")]
-    position = next((i for i, line in enumerate(lines) if line.startswith("SENTRY_DSN=")), None)
-    others.insert(len(others) if position is None else position, f"SENTRY_DSN={dsn}")
-    ENV_FILE.write_text("\n".join(others) + "\n")
-
-
-def stop() -> None:
-    if not PID_FILE.exists():
-        print("The error inbox is not running.")
-        return
-    pid = int(PID_FILE.read_text())
-    try:
-        os.kill(pid, signal.SIGTERM)
-        print(f"Stopped the error inbox (process {pid}).")
-    except ProcessLookupError:
-        print("The error inbox had already stopped.")
-    PID_FILE.unlink()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run a local error inbox for this service.")
     parser.add_argument("--port", type=int, help="port for the first run (default: a free one)")
     parser.add_argument("--stop", action="store_true", help="stop the inbox")
     arguments = parser.parse_args()
     if arguments.stop:
-        stop()
+        local_inbox.stop(PID_FILE, "the error inbox")
         return
     INBOX.mkdir(exist_ok=True)
     install()
     state = configure(arguments.port)
     base_url = f"http://127.0.0.1:{state['port']}"
     start(base_url, state["port"])
-    write_dsn(project_dsn(base_url, state["token"]))
+    local_inbox.write_setting("SENTRY_DSN", project_dsn(base_url, state["token"]))
     print(
         f"""
 Error inbox: {base_url}  (user admin, password {state["password"]})

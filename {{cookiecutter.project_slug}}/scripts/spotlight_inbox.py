@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,13 +17,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+import local_inbox
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 HOME = PROJECT_ROOT / ".spotlight"
 BIN = HOME / "node_modules" / ".bin" / "spotlight"
 STATE = HOME / "state.json"
 PID_FILE = HOME / "server.pid"
 LOG_FILE = HOME / "server.log"
-ENV_FILE = PROJECT_ROOT / ".env"
 MANIFEST = {
     "private": True,
     "description": "Spotlight for this project, installed by make errors INBOX=spotlight",
@@ -85,13 +85,6 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def choose_port(port: int | None) -> int:
     """The port of earlier runs; else the one asked for, Spotlight's own, or any free one."""
     if STATE.exists():
@@ -99,7 +92,7 @@ def choose_port(port: int | None) -> int:
         if port and port != chosen:
             print(f"Spotlight already uses port {chosen}; delete .spotlight/state.json to move it.")
         return chosen
-    chosen = port or (DEFAULT_PORT if port_is_free(DEFAULT_PORT) else free_port())
+    chosen = port or (DEFAULT_PORT if port_is_free(DEFAULT_PORT) else local_inbox.free_port())
     STATE.write_text(json.dumps({"port": chosen}))
     return chosen
 
@@ -135,35 +128,13 @@ def start(base_url: str, port: int) -> None:
         time.sleep(0.2)
 
 
-def write_setting(name: str, value: str) -> None:
-    """Set `name` in .env, keeping every other line as it is."""
-    lines = ENV_FILE.read_text().splitlines() if ENV_FILE.exists() else []
-    others = [line for line in lines if not line.startswith(f"{name}=")]
-    position = next((i for i, line in enumerate(lines) if line.startswith(f"{name}=")), None)
-    others.insert(len(others) if position is None else position, f"{name}={value}")
-    ENV_FILE.write_text("\n".join(others) + "\n")
-
-
-def stop() -> None:
-    if not PID_FILE.exists():
-        print("Spotlight is not running.")
-        return
-    pid = int(PID_FILE.read_text())
-    try:
-        os.kill(pid, signal.SIGTERM)
-        print(f"Stopped Spotlight (process {pid}).")
-    except ProcessLookupError:
-        print("Spotlight had already stopped.")
-    PID_FILE.unlink()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run Spotlight next to this service.")
     parser.add_argument("--port", type=int, help="port for the first run (default: 8969)")
     parser.add_argument("--stop", action="store_true", help="stop Spotlight")
     arguments = parser.parse_args()
     if arguments.stop:
-        stop()
+        local_inbox.stop(PID_FILE, "Spotlight")
         return
     npm = require_node()
     HOME.mkdir(exist_ok=True)
@@ -171,7 +142,7 @@ def main() -> None:
     port = choose_port(arguments.port)
     base_url = f"http://127.0.0.1:{port}"
     start(base_url, port)
-    write_setting("SENTRY_SPOTLIGHT", f"{base_url}/stream")
+    local_inbox.write_setting("SENTRY_SPOTLIGHT", f"{base_url}/stream")
     print(
         f"""
 Spotlight: {base_url}  (errors, traces and logs of this machine; nothing is kept on disk)
