@@ -113,7 +113,9 @@ def set_instrumentation(on: bool) -> None:
 
 async def main(module: str, endpoint: str, count: int, callgrind: bool) -> None:
     asgi_app = importlib.import_module(module).app
-    fastapi_app = getattr(asgi_app, "app", asgi_app)  # inside UninstrumentedProbes
+    fastapi_app = asgi_app
+    while not hasattr(fastapi_app, "router"):  # inside the outermost wrappers (probes, limit)
+        fastapi_app = fastapi_app.app
     app = App(asgi_app)
     method, path, needs_user = ENDPOINTS[endpoint]
     loop = asyncio.get_running_loop()

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.checkout.seed import seed_catalogue
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.db import create_engine
+from {{ cookiecutter.package_name }}.core.db import TrackedSession, create_engine
 from {{ cookiecutter.package_name }}.core.security import create_email_verification_token
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
@@ -136,7 +136,10 @@ async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[FastAPI]
         transaction = await connection.begin()
         # Sessions of the app commit to a savepoint; the outer transaction is rolled back.
         app.state.sessionmaker = async_sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            bind=connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+            sync_session_class=TrackedSession,
         )
         yield app
         await transaction.rollback()

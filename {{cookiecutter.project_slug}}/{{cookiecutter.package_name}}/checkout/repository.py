@@ -54,6 +54,15 @@ async def get_order(session: AsyncSession, order_id: int) -> Order | None:
     return await session.get(Order, order_id, options=[selectinload(Order.items)])
 
 
+async def get_payment_outcome(
+    session: AsyncSession, order_id: int
+) -> tuple[OrderStatus, str | None] | None:
+    """The recorded status and payment reference, read from the database, not the session."""
+    query = select(Order.status, Order.payment_reference).where(Order.id == order_id)
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else (row.status, row.payment_reference)
+
+
 async def pending_order_ids(
     session: AsyncSession, *, created_before: datetime, limit: int
 ) -> list[int]:

@@ -8,7 +8,6 @@ from {{ cookiecutter.package_name }}.checkout import repository, service
 from {{ cookiecutter.package_name }}.checkout.dependencies import (
     FallbackCacheDep,
     PaymentProviderDep,
-    TransactionsDep,
 )
 from {{ cookiecutter.package_name }}.checkout.models import Order, OrderStatus, Product
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest, OrderRead, ProductRead
@@ -62,8 +61,8 @@ async def list_payment_methods(
 )
 async def check_out(
     cart: CheckoutRequest,
-    user: UserWithoutConnection,
-    transactions: TransactionsDep,
+    user: CurrentUser,
+    session: SessionDep,
     payments: PaymentProviderDep,
 {%- if cookiecutter.task_queue == "celery" %}
     settings: SettingsDep,
@@ -73,7 +72,7 @@ async def check_out(
 ) -> Order:
     """Place an order for the signed-in user; retries with the same Idempotency-Key return it."""
     order, created = await service.check_out(
-        transactions=transactions,
+        session=session,
         user=user,
         cart=cart,
         payments=payments,

@@ -1,7 +1,8 @@
 """Checkout: price the cart, record the order, charge it, and recover when payment is down.
 
 No transaction is open while the provider is called: the order is committed as
-`payment_pending` first, and the outcome is recorded in a short transaction of its own. A crash
+`payment_pending` first, in the transaction that read the user, and the outcome is recorded in
+a short transaction of its own. A crash
 or timeout in between leaves a pending order that the retries settle later; the provider gets
 the order id as its idempotency key, so no retry charges twice.
 """
@@ -12,6 +13,7 @@ from datetime import timedelta
 import sentry_sdk
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from {{ cookiecutter.package_name }}.checkout import repository
 from {{ cookiecutter.package_name }}.checkout.models import Order, OrderItem, OrderStatus
@@ -49,7 +51,7 @@ class OrderNotFoundError(LookupError):
 
 async def check_out(
     *,
-    transactions: Transactions,
+    session: AsyncSession,
     user: User,
     cart: CheckoutRequest,
     payments: PaymentProvider,
@@ -58,26 +60,30 @@ async def check_out(
     retry_delay_seconds: float,
 {%- endif %}
 ) -> tuple[Order, bool]:
-    """Record, then charge an order; returns it and whether it is new (False on a retry)."""
+    """Record, then charge an order; returns it and whether it is new (False on a retry).
+
+    `session` is the one the user was read in: the order joins that transaction, which is
+    committed before the provider is called.
+    """
+    user_id = user.id  # read now: a rollback below expires the user
     if idempotency_key:
-        async with transactions.begin() as session:
-            existing = await repository.get_order_by_idempotency_key(
-                session, user_id=user.id, key=idempotency_key
-            )
+        existing = await repository.get_order_by_idempotency_key(
+            session, user_id=user_id, key=idempotency_key
+        )
         if existing is not None:
             return _replayed(existing), False
     try:
         order = await _record_pending_order(
-            transactions=transactions, user=user, cart=cart, idempotency_key=idempotency_key
+            session=session, user_id=user_id, cart=cart, idempotency_key=idempotency_key
         )
     except IntegrityError:
         # A request with the same key committed first (the unique constraint waited for it).
+        await session.rollback()
         if idempotency_key is None:
             raise
-        async with transactions.begin() as session:
-            existing = await repository.get_order_by_idempotency_key(
-                session, user_id=user.id, key=idempotency_key
-            )
+        existing = await repository.get_order_by_idempotency_key(
+            session, user_id=user_id, key=idempotency_key
+        )
         if existing is None:
             raise ConflictError("A checkout with this Idempotency-Key is in progress") from None
         return _replayed(existing), False
@@ -93,7 +99,7 @@ async def check_out(
         },
     )
     try:
-        await _charge_and_record(transactions=transactions, order=order, payments=payments)
+        await _charge_and_record(session=session, order=order, payments=payments)
     except PaymentProviderError as error:
         capture_handled(
             error,
@@ -120,39 +126,37 @@ def _replayed(order: Order) -> Order:
 
 
 async def _record_pending_order(
-    *, transactions: Transactions, user: User, cart: CheckoutRequest, idempotency_key: str | None
+    *, session: AsyncSession, user_id: int, cart: CheckoutRequest, idempotency_key: str | None
 ) -> Order:
-    """Price the cart and commit the order as payment_pending, in one short transaction."""
-    async with transactions.begin() as session:
-        quote = await price_order(session=session, cart=cart)
-        order = Order(
-            user_id=user.id,
-            status=OrderStatus.PAYMENT_PENDING,
-            currency=quote.currency,
-            subtotal_cents=quote.subtotal_cents,
-            discount_cents=quote.discount_cents,
-            total_cents=quote.total_cents,
-            discount_code=quote.discount_code,
-            payment_method=cart.payment_method,
-            # Kept only until the order is settled: a retry needs it. Single-use, never logged.
-            payment_token=cart.payment_token,
-            idempotency_key=idempotency_key,
-            items=[
-                OrderItem(
-                    product_id=line.product_id, quantity=line.quantity, unit_price_cents=price
-                )
-                for line, price in zip(cart.items, quote.unit_prices_cents, strict=True)
-            ],
-        )
-        session.add(order)
-        # Here, not at commit: the session commits in a task of its own, where a duplicate
-        # key would be reported as an unhandled error of that task, though caught here.
-        await session.flush()
+    """Price the cart and commit the order as payment_pending."""
+    quote = await price_order(session=session, cart=cart)
+    order = Order(
+        user_id=user_id,
+        status=OrderStatus.PAYMENT_PENDING,
+        currency=quote.currency,
+        subtotal_cents=quote.subtotal_cents,
+        discount_cents=quote.discount_cents,
+        total_cents=quote.total_cents,
+        discount_code=quote.discount_code,
+        payment_method=cart.payment_method,
+        # Kept only until the order is settled: a retry needs it. Single-use, never logged.
+        payment_token=cart.payment_token,
+        idempotency_key=idempotency_key,
+        items=[
+            OrderItem(product_id=line.product_id, quantity=line.quantity, unit_price_cents=price)
+            for line, price in zip(cart.items, quote.unit_prices_cents, strict=True)
+        ],
+    )
+    session.add(order)
+    # Here, not at the end of the request: the session then commits in a task of its own,
+    # where a duplicate key would be reported as an unhandled error of that task.
+    await session.flush()
+    await session.commit()
     return order
 
 
 async def _charge_and_record(
-    *, transactions: Transactions, order: Order, payments: PaymentProvider, is_retry: bool = False
+    *, session: AsyncSession, order: Order, payments: PaymentProvider, is_retry: bool = False
 ) -> None:
     """Charge outside any transaction, then settle the order in a short one.
 
@@ -169,23 +173,27 @@ async def _charge_and_record(
     try:
         reference = await _charge(charge, payments=payments, is_retry=is_retry)
     except PaymentDeclinedError:
-        await _settle(transactions, order, OrderStatus.PAYMENT_FAILED)
+        await _settle(session, order, OrderStatus.PAYMENT_FAILED)
         raise
-    await _settle(transactions, order, OrderStatus.PAID, reference=reference)
+    await _settle(session, order, OrderStatus.PAID, reference=reference)
 
 
 async def _settle(
-    transactions: Transactions, order: Order, status: OrderStatus, *, reference: str | None = None
+    session: AsyncSession, order: Order, status: OrderStatus, *, reference: str | None = None
 ) -> None:
-    async with transactions.begin() as session:
-        if not await repository.record_payment_outcome(
-            session, order_id=order.id, status=status, reference=reference
-        ):
-            # A concurrent retry settled it first: answer with what it recorded.
-            current = await repository.get_order(session, order.id)
-            if current is not None:
-                status, reference = current.status, current.payment_reference
-    order.status, order.payment_reference, order.payment_token = status, reference, None
+    """Record the outcome in a short transaction; the order then shows what was recorded."""
+    if not await repository.record_payment_outcome(
+        session, order_id=order.id, status=status, reference=reference
+    ):
+        # A concurrent retry settled it first: answer with what it recorded.
+        recorded = await repository.get_payment_outcome(session, order.id)
+        if recorded is not None:
+            status, reference = recorded
+    await session.commit()
+    # As committed values: changed attributes would be written again at the next commit.
+    set_committed_value(order, "status", status)
+    set_committed_value(order, "payment_reference", reference)
+    set_committed_value(order, "payment_token", None)
 
 
 async def _charge(charge: Charge, *, payments: PaymentProvider, is_retry: bool) -> str:
@@ -249,16 +257,17 @@ async def retry_payment(
 
     Raises PaymentProviderError while the provider is still down.
     """
-    async with transactions.begin() as session:
+    async with transactions() as session:
         order = await repository.get_order(session, order_id)
-    if order is None:
-        raise OrderNotFoundError(f"Order {order_id} not found")
-    if order.status == OrderStatus.PAYMENT_PENDING and order.payment_token:
-        # A refusal is recorded as payment_failed; nobody is waiting for an answer.
-        with suppress(PaymentDeclinedError):
-            await _charge_and_record(
-                transactions=transactions, order=order, payments=payments, is_retry=True
-            )
+        await session.commit()  # nothing is held while the provider is asked
+        if order is None:
+            raise OrderNotFoundError(f"Order {order_id} not found")
+        if order.status == OrderStatus.PAYMENT_PENDING and order.payment_token:
+            # A refusal is recorded as payment_failed; nobody is waiting for an answer.
+            with suppress(PaymentDeclinedError):
+                await _charge_and_record(
+                    session=session, order=order, payments=payments, is_retry=True
+                )
     return order
 
 

@@ -8,14 +8,14 @@ from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator, event, make_url
-from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, SessionTransaction, mapped_column
 
 from {{ cookiecutter.package_name }}.core.config import DatabaseOptions
 from {{ cookiecutter.package_name }}.core.errors import DatabaseUnavailableError
@@ -100,6 +100,7 @@ def create_engine(
             **pool,
         )
     event.listen(engine.sync_engine, "do_connect", connect_or_raise_unavailable)
+    event.listen(engine.sync_engine, "before_execute", note_write)
     event.listen(engine.sync_engine, "handle_error", raise_unavailable)
     return engine
 
@@ -149,8 +150,55 @@ def raise_unavailable(context: ExceptionContext) -> None:
         raise DatabaseUnavailableError(reason=reason, retry_after_seconds=retry_after)
 
 
+class Writes:
+    """Whether a session's transaction wrote anything; its connection's statements tell it."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen = False
+
+
+_WRITES = "writes"
+
+
+class TrackedSession(Session):
+    """A session that knows whether it has anything to commit (`has_writes`)."""
+
+
+@event.listens_for(TrackedSession, "after_begin")
+def track_writes(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    # Also called for a savepoint: it shares the writes of the transaction it is part of.
+    writes = session.info.setdefault(_WRITES, Writes())
+    connection.info[_WRITES] = writes
+
+
+@event.listens_for(TrackedSession, "after_transaction_end")
+def forget_writes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_WRITES, None)
+
+
+def note_write(connection: Connection, statement: Any, *args: Any) -> None:
+    """Any statement but a SELECT writes: ORM flushes, Core DML, text and driver SQL alike."""
+    if not getattr(statement, "is_select", False):
+        writes: Writes | None = connection.info.get(_WRITES)
+        if writes is not None:
+            writes.seen = True
+
+
+def has_writes(session: AsyncSession) -> bool:
+    """Whether a commit would change anything: changes not flushed yet, or statements that wrote."""
+    if not isinstance(session.sync_session, TrackedSession):
+        return True  # nothing tracks what it did
+    if session.new or session.dirty or session.deleted:
+        return True
+    writes: Writes | None = session.info.get(_WRITES)
+    return writes is not None and writes.seen
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=TrackedSession)
 
 
 @asynccontextmanager
@@ -167,7 +215,11 @@ async def standalone_session(
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed when the route returns, rolled back when it raises."""
+    """One session per request: committed when the route returns, rolled back when it raises.
+
+    A session that only read is closed instead: a commit would change nothing, and the reads
+    that most requests are would pay for its work.
+    """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     async with sessionmaker() as session:
         try:
@@ -175,7 +227,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
-        await session.commit()
+        if has_writes(session):
+            await session.commit()
 
 
 # scope="function" commits before the response is sent, so a failed commit is a 500, not a lie.
