@@ -113,8 +113,9 @@ def set_instrumentation(on: bool) -> None:
 
 async def main(module: str, endpoint: str, count: int, callgrind: bool) -> None:
     asgi_app = importlib.import_module(module).app
+    # The FastAPI app is inside the outermost wrappers (probes, concurrency limit).
     fastapi_app = asgi_app
-    while not hasattr(fastapi_app, "router"):  # inside the outermost wrappers (probes, limit)
+    while not hasattr(fastapi_app, "router"):
         fastapi_app = fastapi_app.app
     app = App(asgi_app)
     method, path, needs_user = ENDPOINTS[endpoint]

@@ -55,7 +55,14 @@ def write_docs(docs_dir: Path, record: dict, table: str) -> None:
         f"(CPU time of the process: median {values['cpu_median']:.2f} s)"
         for variant, values in starts.items()
     )
+    profiler = (
+        "\n".join(
+            report.profiler_lines(record["runs"], "sentry-0.1-profiled", "sentry-0.1")
+        )
+        or "- not measured in this run"
+    )
     text = DOC_TEMPLATE.format(
+        profiler_lines=profiler,
         when=record["when"],
         machine=machine_line,
         duration=settings["duration_s"],
@@ -101,6 +108,11 @@ round with the no-DSN measurement of the same round.
 
 Dashed lines: the targets, 0.90x for health checks, 0.85x for the other endpoints (p99 at most
 1.3x).
+
+What the continuous profiler costs, in server CPU time of the profiled process over its wrk
+runs (the median of its rounds against the median of sentry-0.1's):
+
+{profiler_lines}
 
 Process start to the first 200 on `/health`:
 

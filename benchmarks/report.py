@@ -55,6 +55,32 @@ def summarise(runs: list[dict]) -> list[dict]:
     return summary
 
 
+def profiler_lines(runs: list[dict], variant: str, compared_with: str) -> list[str]:
+    """Per endpoint, the CPU time `variant` spent beyond `compared_with` for as many requests."""
+    lines = []
+    for endpoint in dict.fromkeys(run["endpoint"] for run in runs):
+        own = [r for r in runs if r["endpoint"] == endpoint and r["variant"] == variant]
+        other = [
+            r
+            for r in runs
+            if r["endpoint"] == endpoint and r["variant"] == compared_with
+        ]
+        if not own or not other:
+            continue
+        requests = sum(r["requests"] for r in own)
+        cpu_seconds = sum(r["cpu_us_per_request"] * r["requests"] for r in own) / 1e6
+        per_request = statistics.median(r["cpu_us_per_request"] for r in own)
+        other_per_request = statistics.median(r["cpu_us_per_request"] for r in other)
+        extra_seconds = (per_request - other_per_request) * requests / 1e6
+        lines.append(
+            f"- {endpoint}: {cpu_seconds:.1f} CPU s for {requests} requests, "
+            f"{extra_seconds:+.1f} s against {compared_with} for as many "
+            f"({per_request - other_per_request:+.0f} µs, "
+            f"{per_request / other_per_request - 1:+.0%} per request)"
+        )
+    return lines
+
+
 def _range(spread: dict | None, digits: int, suffix: str = "") -> str:
     if spread is None:
         return "-"
