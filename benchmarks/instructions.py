@@ -16,6 +16,7 @@ set it up (`benchmarks/entries/`), and on PostgreSQL when a server answers at `-
 
     python -m benchmarks.instructions [--requests 400] [--endpoints users-me health checkout]
         [--variants no-dsn sentry-0.1 ...]
+    python -m benchmarks.instructions --publish docs/benchmarks/raw/instructions-DATE.json
 """
 
 import argparse
@@ -125,6 +126,11 @@ def parse_args() -> argparse.Namespace:
         type=Path,
         help="raw counts of an earlier run (docs/benchmarks/raw/instructions-*.json) to "
         "publish alongside, for the endpoints and variants not measured again",
+    )
+    parser.add_argument(
+        "--publish",
+        type=Path,
+        help="write the docs from the raw counts of an earlier run, measuring nothing",
     )
     parser.add_argument("--work-dir", type=Path, default=run.TEMPLATE_DIR / ".bench")
     parser.add_argument("--docs-dir", type=Path, default=run.TEMPLATE_DIR / "docs")
@@ -241,6 +247,23 @@ def cheaper_than_others(counts: dict[str, dict[str, int]]) -> list[str]:
     return lines
 
 
+def floor_lines(counts: dict[str, dict[str, int]]) -> list[str]:
+    """Per endpoint, what Sentry adds to every request, and to the average one at 0.1."""
+    lines = []
+    for endpoint, by_variant in counts.items():
+        baseline, unsampled = by_variant.get("no-dsn"), by_variant.get("sentry-0.0")
+        sampled = by_variant.get("sentry-0.1")
+        if baseline is None or unsampled is None or sampled is None:
+            continue
+        lines.append(
+            f"- {endpoint}: +{(unsampled - baseline) / 1e6:.2f} M on every request with no "
+            f"transaction sampled (no DSN / sentry-0.0 = {baseline / unsampled:.2f}x), "
+            f"+{(sampled - baseline) / 1e6:.2f} M on average at 0.1 "
+            f"({baseline / sampled:.2f}x)"
+        )
+    return lines
+
+
 def postgres_project(args: argparse.Namespace, env: dict) -> tuple[Path, str]:
     """The project baked for PostgreSQL, migrated and seeded into a database of its own."""
     database = f"bench_instructions_{os.getpid()}"
@@ -272,6 +295,12 @@ def drop_database(args: argparse.Namespace, database: str) -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.publish:
+        raw = json.loads(args.publish.read_text())
+        counts = raw.pop("counts")
+        print(markdown_table(counts))
+        write_docs(args.docs_dir, counts, raw.pop("requests_per_series", 400), raw)
+        return
     args.work_dir = args.work_dir.resolve()
     extra = args.requests - args.requests % 8 or 8  # the driver runs eight workers
     services.ensure_debian_package("valgrind")
@@ -311,26 +340,22 @@ def main() -> None:
             drop_database(args, database)
     if args.previous:
         counts = with_previous(json.loads(args.previous.read_text())["counts"], counts)
-    table = markdown_table(counts)
-    verdicts = "\n".join(cheaper_than_others(counts))
-    print(table)
-    print(verdicts)
+    print(markdown_table(counts))
+    print("\n".join(cheaper_than_others(counts)))
     if not args.no_docs:
-        write_docs(args, projects["sqlite"][0], counts, table, verdicts, extra)
+        when = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        versions = publish.machine(projects["sqlite"][0], wrk_version="")
+        write_docs(args.docs_dir, counts, extra, {"when": when, **versions})
 
 
 def write_docs(
-    args: argparse.Namespace,
-    project: Path,
-    counts: dict[str, dict[str, int]],
-    table: str,
-    verdicts: str,
-    extra: int,
+    docs_dir: Path, counts: dict[str, dict[str, int]], extra: int, run_info: dict
 ) -> None:
-    when = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-    target = args.docs_dir / "benchmarks" / "instructions.md"
+    """The table, the verdicts, the chart and the raw counts; `run_info` has when and versions."""
+    when = run_info["when"]
+    versions = {k: v for k, v in run_info.items() if k != "when"}
+    target = docs_dir / "benchmarks" / "instructions.md"
     target.parent.mkdir(parents=True, exist_ok=True)
-    versions = publish.machine(project, wrk_version="")
     variants = "\n".join(
         f"- **{name}**: {VARIANTS[name][3]}"
         for name in dict.fromkeys(v for by in counts.values() for v in by)
@@ -344,13 +369,19 @@ def write_docs(
     )
     raw = target.parent / "raw" / f"instructions-{when[:10]}.json"
     raw.parent.mkdir(parents=True, exist_ok=True)
-    raw.write_text(json.dumps({"when": when, **versions, "counts": counts}, indent=2))
+    raw.write_text(
+        json.dumps(
+            {"when": when, **versions, "requests_per_series": extra, "counts": counts},
+            indent=2,
+        )
+    )
     target.write_text(
         DOC_TEMPLATE.format(
             when=when,
             extra=extra,
-            table=table,
-            verdicts=verdicts,
+            table=markdown_table(counts),
+            verdicts="\n".join(cheaper_than_others(counts)),
+            floors="\n".join(floor_lines(counts)) or "- not measured in this run",
             variants=variants,
             chart=chart.name,
             **versions,
@@ -382,6 +413,14 @@ rate of 0.1, which requests are sampled is left to chance and moves the count by
 {table}
 
 {verdicts}
+
+What Sentry adds to a request of the template, with its production settings:
+
+{floors}
+
+Most of what every request pays is the SDK's own request handling (a scope per request, the
+FastAPI and Starlette integrations' wrappers), which the template keeps; the average at 0.1
+adds the sampled transactions, which the SDK builds and sends.
 
 ![Instructions per request]({chart})
 """

@@ -85,3 +85,44 @@ def test_postgresql_variants_are_compared_with_postgresql_without_dsn():
     counts["users-me"]["sdk-minimal"] = 2_400_000
     (verdict,) = instructions.cheaper_than_others(counts)
     assert "NOT cheaper" in verdict and "sdk-minimal (2.40 M)" in verdict
+
+
+def test_the_profilers_cost_is_its_extra_cpu_time_for_as_many_requests():
+    runs = [
+        {**run(0, "sentry-0.1", 100, 10), "requests": 1000, "cpu_us_per_request": 100},
+        {
+            **run(0, "sentry-0.1-profiled", 100, 10),
+            "requests": 1000,
+            "cpu_us_per_request": 150,
+        },
+        {
+            **run(1, "sentry-0.1-profiled", 100, 10),
+            "requests": 3000,
+            "cpu_us_per_request": 110,
+        },
+    ]
+
+    (line,) = report.profiler_lines(runs, "sentry-0.1-profiled", "sentry-0.1")
+
+    assert line == (
+        "- health: 0.5 CPU s for 4000 requests, +0.1 s against sentry-0.1 for as many "
+        "(+30 µs, +30% per request)"
+    )
+
+
+def test_what_sentry_adds_to_every_request_and_to_the_average_one():
+    counts = {
+        "users-me": {
+            "no-dsn": 2_000_000,
+            "sentry-0.0": 2_500_000,
+            "sentry-0.1": 3_000_000,
+        },
+        "health": {"no-dsn": 500_000},
+    }
+
+    (line,) = instructions.floor_lines(counts)
+
+    assert line == (
+        "- users-me: +0.50 M on every request with no transaction sampled "
+        "(no DSN / sentry-0.0 = 0.80x), +1.00 M on average at 0.1 (0.67x)"
+    )
