@@ -3,9 +3,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from {{ cookiecutter.package_name }}.checkout import repository, service
+from {{ cookiecutter.package_name }}.checkout.models import Product
 from {{ cookiecutter.package_name }}.checkout.payments import Charge, HttpPaymentProvider
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
@@ -83,6 +85,26 @@ async def test_retry_with_the_same_idempotency_key_returns_the_same_order(
     assert retry.json()["id"] == first.json()["id"]
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert other.json()["id"] != first.json()["id"]
+
+
+async def test_a_retry_returns_the_order_after_its_product_was_withdrawn(
+    client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI
+) -> None:
+    user = await sign_up()
+    headers = {**user["headers"], "Idempotency-Key": "checkout-withdrawn"}
+    body = await cart(client)
+    first = await client.post("/api/v1/checkout", json=body, headers=headers)
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(Product).values(is_active=False))
+        await session.commit()
+
+    retry = await client.post("/api/v1/checkout", json=body, headers=headers)
+    new = await client.post("/api/v1/checkout", json=body, headers=user["headers"])
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert new.status_code == 409
 
 
 async def test_orders_are_visible_to_their_owner_only(

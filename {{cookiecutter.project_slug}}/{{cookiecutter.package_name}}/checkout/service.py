@@ -23,7 +23,7 @@ from {{ cookiecutter.package_name }}.checkout.payments import (
     PaymentProvider,
     PaymentProviderError,
 )
-from {{ cookiecutter.package_name }}.checkout.pricing import price_order
+from {{ cookiecutter.package_name }}.checkout.pricing import CartError, price_order
 from {{ cookiecutter.package_name }}.checkout.schemas import CheckoutRequest
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
 from {{ cookiecutter.package_name }}.core.db import utcnow
@@ -66,27 +66,25 @@ async def check_out(
     committed before the provider is called.
     """
     user_id = user.id  # read now: a rollback below expires the user
-    if idempotency_key:
-        existing = await repository.get_order_by_idempotency_key(
-            session, user_id=user_id, key=idempotency_key
-        )
-        if existing is not None:
-            return _replayed(existing), False
     try:
         order = await _record_pending_order(
             session=session, user_id=user_id, cart=cart, idempotency_key=idempotency_key
         )
-    except IntegrityError:
-        # A request with the same key committed first (the unique constraint waited for it).
+    except (IntegrityError, CartError) as error:
+        # The key is taken: by an earlier request (whose cart may no longer be available), or
+        # by one that committed while this one waited on the unique constraint. Looking the
+        # key up only now spares every first attempt a query.
         await session.rollback()
         if idempotency_key is None:
             raise
         existing = await repository.get_order_by_idempotency_key(
             session, user_id=user_id, key=idempotency_key
         )
-        if existing is None:
-            raise ConflictError("A checkout with this Idempotency-Key is in progress") from None
-        return _replayed(existing), False
+        if existing is not None:
+            return _replayed(existing), False
+        if isinstance(error, CartError):
+            raise
+        raise ConflictError("A checkout with this Idempotency-Key is in progress") from None
 
     sentry_sdk.set_context(
         "order",
