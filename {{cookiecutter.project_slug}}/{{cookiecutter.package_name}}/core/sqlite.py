@@ -11,19 +11,20 @@ beside the writer. Other processes (migrations, a second server) still meet the 
 
 import asyncio
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from {{ cookiecutter.package_name }}.core.errors import DatabaseUnavailableError
 
 # The statements before which the driver opens a transaction (and SAVEPOINT, which opens one
 # too): the first of them in a transaction waits for the lock.
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)
-_HOLDS_LOCK = "holds_write_lock"
+FinishTransaction = Callable[[PoolProxiedConnection], None]
 
 
 class WriteLockTimeoutError(DatabaseUnavailableError):
@@ -33,16 +34,34 @@ class WriteLockTimeoutError(DatabaseUnavailableError):
         super().__init__(reason="write_lock_timeout", retry_after_seconds=1)
 
 
+class WriteTurns:
+    """The engine's writers, one at a time, in the order they asked; a connection holds the turn."""
+
+    def __init__(self, timeout_seconds: float) -> None:
+        self.timeout_seconds = timeout_seconds
+        self._lock = asyncio.Lock()
+        self._holder: object | None = None
+
+    def holds(self, connection: object) -> bool:
+        return self._holder is connection
+
+    async def take(self, connection: object) -> None:
+        # asyncio.timeout rather than wait_for, which on Python 3.11 runs the wait in a task.
+        async with asyncio.timeout(self.timeout_seconds):
+            await self._lock.acquire()
+        self._holder = connection
+
+    def give_back(self, connection: object) -> None:
+        if connection is not None and self._holder is connection:
+            self._holder = None
+            self._lock.release()
+
+
 def configure_sqlite(
     engine: Engine, *, busy_timeout_seconds: float, foreign_keys: bool = True
 ) -> None:
     """Set the pragmas on every new connection and queue writers on an in-process lock."""
-    lock = asyncio.Lock()
-
-    async def take_lock() -> None:
-        # asyncio.timeout rather than wait_for, which on Python 3.11 runs the wait in a task.
-        async with asyncio.timeout(busy_timeout_seconds):
-            await lock.acquire()
+    turns = WriteTurns(busy_timeout_seconds)
 
     @event.listens_for(engine, "connect")
     def set_pragmas(dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
@@ -61,47 +80,39 @@ def configure_sqlite(
     def wait_for_write_slot(
         connection: Connection, cursor: Any, statement: str, *args: Any
     ) -> None:
-        info = connection.connection.info
-        if info.get(_HOLDS_LOCK) or not _WRITE.match(statement):
-            return
         driver_connection = connection.connection.dbapi_connection
+        if turns.holds(driver_connection) or not _WRITE.match(statement):
+            return
         try:
-            driver_connection.run_async(lambda _: take_lock())  # type: ignore[union-attr]
+            driver_connection.run_async(  # type: ignore[union-attr]
+                lambda _: turns.take(driver_connection)
+            )
         except TimeoutError:
             raise WriteLockTimeoutError from None
-        info[_HOLDS_LOCK] = True
 
-    def release(info: dict[Any, Any]) -> None:
-        if info.pop(_HOLDS_LOCK, False):
-            lock.release()
+    def then_give_back(finish: FinishTransaction) -> FinishTransaction:
+        def finish_then_give_back(pooled: PoolProxiedConnection) -> None:
+            # Finished here, before the next writer starts, so that it never sleeps in SQLite's
+            # busy handler. Only a transaction the driver says is open is finished: ending one
+            # that is not costs a trip to the driver's thread, on every read-only request.
+            try:
+                if getattr(pooled.driver_connection, "in_transaction", True):
+                    finish(pooled)
+            finally:
+                turns.give_back(pooled.dbapi_connection)
 
-    @event.listens_for(engine, "commit")
-    def commit_then_release(connection: Connection) -> None:
-        # This event comes before the driver's commit. Committing here first lets the next
-        # writer start on a free database instead of sleeping in SQLite's busy handler; the
-        # driver's own commit that follows finds no transaction and does nothing.
-        finish_then_release(connection, "commit")
+        return finish_then_give_back
 
-    @event.listens_for(engine, "rollback")
-    def roll_back_then_release(connection: Connection) -> None:
-        finish_then_release(connection, "rollback")
-
-    def finish_then_release(connection: Connection, finish: str) -> None:
-        # An invalidated connection has no pool entry here; "invalidate" released its lock.
-        if connection.invalidated:
-            return
-        pooled = connection.connection
-        if not pooled.info.get(_HOLDS_LOCK):
-            return
-        try:
-            getattr(pooled.dbapi_connection, finish)()
-        finally:
-            release(pooled.info)
+    # The dialect ends every transaction of the engine (the pool's reset of a connection given
+    # back included): commit and rollback hand the write turn on where they happen.
+    dialect = engine.dialect
+    dialect.do_commit = then_give_back(dialect.do_commit)  # type: ignore[method-assign, assignment]
+    dialect.do_rollback = then_give_back(dialect.do_rollback)  # type: ignore[method-assign, assignment]
 
     @event.listens_for(engine, "invalidate")
     @event.listens_for(engine, "checkin")
-    def release_when_returned(
+    def give_back_when_returned(
         dbapi_connection: DBAPIConnection | None, record: ConnectionPoolEntry, *args: Any
     ) -> None:
         # A connection given back or dropped without a commit or a rollback.
-        release(record.info)
+        turns.give_back(dbapi_connection)
