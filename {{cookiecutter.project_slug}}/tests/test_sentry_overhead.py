@@ -196,6 +196,18 @@ def test_the_sdk_builds_debug_records_only_when_asked_to(settings: Settings) -> 
     assert sdk_logger.isEnabledFor(logging.DEBUG)
 
 
+def test_the_sdk_builds_no_records_without_a_dsn_either(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a client the SDK logs a line for every breadcrumb the service leaves.
+    sdk_logger = logging.getLogger("sentry_sdk.errors")
+    monkeypatch.setattr(sdk_logger, "level", logging.NOTSET)
+    no_dsn = settings.model_copy(update={"sentry_dsn": None, "sentry_spotlight": False})
+
+    assert init_sentry(no_dsn.sentry_options()) is False
+    assert not sdk_logger.isEnabledFor(logging.INFO)
+
+
 async def test_only_the_integrations_the_service_uses_are_on(
     client: httpx.AsyncClient, sentry: CapturingTransport
 ) -> None:

@@ -86,6 +86,12 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     global _options
     require_supported_sdk()
     _options = options
+    # The SDK logs a debug line for every transaction it leaves out of the sample, an info line
+    # for every event a filter drops, and, with no client, one for every breadcrumb; without
+    # debug its handler discards them, but only after each record was built.
+    logging.getLogger("sentry_sdk.errors").setLevel(
+        logging.DEBUG if options.debug else logging.WARNING
+    )
     if not options.dsn and not options.spotlight and "transport" not in overrides:
         watch_for_second_init()
         return False
@@ -174,11 +180,6 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
 {%- if cookiecutter.get("sqlalchemy", "yes") == "yes" %}
     instrument_sqlalchemy()
 {%- endif %}
-    # The SDK logs a debug line for every transaction it leaves out of the sample, and an info
-    # line for every event a filter drops; without debug its handler discards them, but only
-    # after each record was built.
-    sdk_log_level = logging.DEBUG if options.debug else logging.WARNING
-    logging.getLogger("sentry_sdk.errors").setLevel(sdk_log_level)
     return True
 
 
