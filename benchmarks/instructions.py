@@ -420,7 +420,17 @@ What Sentry adds to a request of the template, with its production settings:
 
 Most of what every request pays is the SDK's own request handling (a scope per request, the
 FastAPI and Starlette integrations' wrappers), which the template keeps; the average at 0.1
-adds the sampled transactions, which the SDK builds and sends.
+adds the sampled transactions, which the SDK builds and sends. The probes skip the SDK's
+per-request scope and transaction (`UninstrumentedProbes`), but not the wrappers that the
+Starlette and FastAPI integrations put on every middleware and route handler class: those are
+most of what health still pays.
+
+sdk-stream is the SDK's span streaming (`trace_lifecycle="stream"`) on top of sdk-minimal. The
+template stays with transactions: its own spans and the SQL spans use the transaction API, which
+under span streaming hands out spans that record nothing; `before_send_span` cannot drop a span
+as `before_send_transaction` drops a trace; and Bugsink, the self-hosted server the delivery
+tests send to, refuses span items as it refuses transactions, so no test could show them
+delivered.
 
 ![Instructions per request]({chart})
 """
