@@ -1,34 +1,15 @@
 from enum import StrEnum
 
-from sqlalchemy import Dialect, ForeignKey, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from {{ cookiecutter.package_name }}.core.db import Base, TimestampMixin, string_enum
+from {{ cookiecutter.package_name }}.core.db import Base, TimestampMixin, UnloggedString, string_enum
 
 
 class OrderStatus(StrEnum):
     PAID = "paid"
     PAYMENT_PENDING = "payment_pending"
     PAYMENT_FAILED = "payment_failed"
-
-
-class _Unlogged(str):
-    """A bound value shown as [Filtered] by whatever logs statements with their parameters."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "'[Filtered]'"
-
-
-class UnloggedString(TypeDecorator[str]):
-    """A string column whose values never reach a log: SQL echo and driver debug lines alike."""
-
-    impl = String
-    cache_ok = True
-
-    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else _Unlogged(value)
 
 
 class Product(Base):

@@ -1,6 +1,6 @@
 """Payment providers: one interface, a development fake and a JSON-over-HTTP gateway."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import httpx
@@ -29,7 +29,8 @@ class Charge:
     order_id: int
     amount_cents: int
     currency: str
-    payment_token: str
+    # Out of the repr: a Charge in a log line or an error event's stack frame shows no token.
+    payment_token: str = field(repr=False)
 
 
 class PaymentProvider(Protocol):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Self
+from urllib.parse import unquote, urlsplit
 
 from limits import parse_many
 from pydantic import (
@@ -103,6 +104,7 @@ class Settings(BaseSettings):
         default="memory://",
 {%- endif %}
         pattern=r"^(memory://|rediss?://.+)$",
+        repr=False,
     )
     # Sign-up and log-in attempts allowed, in the notation of the `limits` package.
     auth_rate_limit_per_client: str = "20/minute"
@@ -110,10 +112,16 @@ class Settings(BaseSettings):
 
 {%- if cookiecutter.database == "postgresql" %}
 
-    database_url: str = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+    # Connection URLs may hold a password: `repr=False` keeps each out of the settings' repr,
+    # in a log line or an error event's stack frame alike.
+    database_url: str = Field(
+        default=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{DATABASE_NAME}", repr=False
+    )
 {%- else %}
 
-    database_url: str = "sqlite+aiosqlite:///./app.db"
+    # Connection URLs may hold a password: `repr=False` keeps each out of the settings' repr,
+    # in a log line or an error event's stack frame alike.
+    database_url: str = Field(default="sqlite+aiosqlite:///./app.db", repr=False)
 {%- endif %}
     database_echo: bool = False
     # Connections per process: kept open, and extra ones opened under load and closed after.
@@ -138,8 +146,8 @@ class Settings(BaseSettings):
 
 {%- if cookiecutter.task_queue == "celery" %}
 
-    celery_broker_url: str = "redis://127.0.0.1:6379/0"
-    celery_result_backend: str = "redis://127.0.0.1:6379/1"
+    celery_broker_url: str = Field(default="redis://127.0.0.1:6379/0", repr=False)
+    celery_result_backend: str = Field(default="redis://127.0.0.1:6379/1", repr=False)
     celery_queue: str = "{{ cookiecutter.package_name }}"
     task_max_retries: int = Field(default=5, ge=0)
     payment_retry_delay_seconds: float = Field(default=30.0, ge=0)
@@ -170,6 +178,8 @@ class Settings(BaseSettings):
     sentry_spotlight: bool | str = False
     # Send log records (INFO and above) to Sentry's logs product as well.
     sentry_logs: bool = False
+    # Send the values of stack frames' local variables with errors (they may hold secrets).
+    sentry_include_local_variables: bool = False
 
     @field_validator("sentry_dsn")
     @classmethod
@@ -292,7 +302,25 @@ class Settings(BaseSettings):
             handled_events_per_minute=self.sentry_handled_events_per_minute,
             spotlight=self.sentry_spotlight,
             logs=self.sentry_logs,
+            include_local_variables=self.sentry_include_local_variables,
+            known_secrets=self.secret_values(),
         )
+
+    def secret_values(self) -> tuple[str, ...]:
+        """The secrets this process holds, for the error tracker to redact wherever they appear."""
+        urls = [self.database_url, self.rate_limit_storage_url]
+{%- if cookiecutter.task_queue == "celery" %}
+        urls += [self.celery_broker_url, self.celery_result_backend]
+{%- endif %}
+        # As written in the URL and as the driver holds it, percent-escapes decoded.
+        passwords = [
+            form
+            for url in urls
+            if (password := urlsplit(url).password)
+            for form in (password, unquote(password))
+        ]
+        keys = [self.secret_key.get_secret_value(), *(key for _, key in self._fallbacks())]
+        return tuple(dict.fromkeys(secret for secret in (*keys, *passwords) if secret))
 
 
 class ConfigurationError(SystemExit):

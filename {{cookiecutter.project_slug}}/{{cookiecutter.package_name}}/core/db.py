@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, Enum, MetaData, TypeDecorator, event, make_url
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, String, TypeDecorator, event, make_url
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -46,6 +46,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+class _Unlogged(str):
+    """A bound value shown as [Filtered] by whatever logs statements with their parameters."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'[Filtered]'"
+
+
+class UnloggedString(TypeDecorator[str]):
+    """A string column whose values never reach a log: SQL echo and driver debug lines alike."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else _Unlogged(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
@@ -70,10 +89,13 @@ def create_engine(
 ) -> AsyncEngine:
     """The engine for SQLite (WAL, one writer at a time) or PostgreSQL (bounded pool and waits)."""
     options = options or DatabaseOptions()
-    pool = {
+    pool: dict[str, Any] = {
         "pool_size": options.pool_size,
         "max_overflow": options.max_overflow,
         "pool_timeout": options.pool_timeout_seconds,
+        # A database error's message names its statement without the values bound to it
+        # (password hashes, emails): the message goes to logs and error events.
+        "hide_parameters": True,
     }
     if make_url(database_url).get_backend_name() == "sqlite":
         # A file cannot drop the connection: a pre-ping would only cost a round trip.

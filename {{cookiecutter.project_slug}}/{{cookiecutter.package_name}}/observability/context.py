@@ -9,10 +9,15 @@ from .sentry import sends_personal_data
 def bind_user(
     *, user_id: int | str, username: str, email: str | None = None, plan: str | None = None
 ) -> None:
-    """Attach the authenticated user to this request's events; email only when allowed."""
-    user: dict[str, str] = {"id": str(user_id), "username": username}
-    if email and sends_personal_data():
-        user["email"] = email
+    """Attach the authenticated user to this request's events.
+
+    Without personal data allowed only the opaque id goes; the username and email only with it.
+    """
+    user: dict[str, str] = {"id": str(user_id)}
+    if sends_personal_data():
+        user["username"] = username
+        if email:
+            user["email"] = email
     sentry_sdk.set_user(user)
     sentry_user_var.set(user)
     if plan:

@@ -32,9 +32,17 @@ PERSONAL_KEYS = frozenset({"client", "ipaddress", "remoteaddr", "xforwardedfor",
 
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
+# `name=value` and `"name": "value"`, the secret word anywhere in the name: reprs of objects
+# (`Charge(payment_token='tok_...')`, `hashed_password=...`) and query strings alike.
 _INLINE_SECRET = re.compile(
-    r"(?i)\b(password|passwd|secret|token|api_?key|card_?number)(['\"]?\s*[:=]\s*['\"]?)[^\s'\",&)]+"
+    r"(?i)\b(\w*?(?:password|passwd|secret|token|api_?key|card_?number)\w*)"
+    r"(['\"]?\s*[:=]\s*['\"]?)[^\s'\",&)]+"
 )
+# Password hashes in their stored form (Argon2, bcrypt), whatever holds them: SQL parameters,
+# an exception's message, a row's repr.
+_PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[aby])\$[^\s'\",)\]]*")
+# The password of a URL's user information: `scheme://user:password@host`.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z\d+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+@")
 # Not inside a longer word: a hex request id may hold a run of digits that passes Luhn.
 _CARD_LIKE = re.compile(r"(?<!\w)(?:\d[ -]?){12,18}\d(?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}\b")
@@ -86,11 +94,22 @@ def _redact_card(match: re.Match[str]) -> str:
     return "[card]" if _passes_luhn(digits) else match.group()
 
 
-def scrub_text(text: str, *, personal_data: bool = False) -> str:
-    """Redact tokens, inline `key=value` secrets, card numbers and (unless allowed) emails."""
+def scrub_text(
+    text: str, *, personal_data: bool = False, known_secrets: Collection[str] = ()
+) -> str:
+    """Redact tokens, inline `key=value` secrets, card numbers and (unless allowed) emails.
+
+    `known_secrets` are values the service knows to be secret (its signing key, the password of
+    its database URL), redacted wherever they appear, whatever their shape.
+    """
     if len(text) <= _CACHED_TEXT_LENGTH:
-        return _scrub_short_text(text, personal_data)
-    return _redact(text, personal_data)
+        text = _scrub_short_text(text, personal_data)
+    else:
+        text = _redact(text, personal_data)
+    for secret in known_secrets:
+        if secret in text:
+            text = text.replace(secret, FILTERED)
+    return text
 
 
 @lru_cache(maxsize=4096)
@@ -99,7 +118,7 @@ def _scrub_short_text(text: str, personal_data: bool) -> str:
 
 
 def _may_hold_secret(text: str) -> bool:
-    if "@" in text or "eyJ" in text or _DIGIT_RUN.search(text):
+    if "@" in text or "eyJ" in text or "$" in text or _DIGIT_RUN.search(text):
         return True
     lowered = text.lower()
     return any(word in lowered for word in _SECRET_WORDS)
@@ -109,27 +128,31 @@ def _redact(text: str, personal_data: bool) -> str:
     if not _may_hold_secret(text):
         return text
     text = _JWT.sub(FILTERED, text)
+    text = _PASSWORD_HASH.sub(FILTERED, text)
+    text = _URL_PASSWORD.sub(lambda match: f"{match.group(1)}{FILTERED}@", text)
     text = _BEARER.sub(lambda match: f"{match.group(1)} {FILTERED}", text)
     text = _INLINE_SECRET.sub(lambda match: f"{match.group(1)}{match.group(2)}{FILTERED}", text)
     text = _CARD_LIKE.sub(_redact_card, text)
     return text if personal_data else _EMAIL.sub("[email]", text)
 
 
-def scrub(value: Any, *, personal_data: bool = False) -> Any:
+def scrub(value: Any, *, personal_data: bool = False, known_secrets: Collection[str] = ()) -> Any:
     """A copy of `value` with secret keys filtered and free text redacted, at any depth."""
     if isinstance(value, str):
-        return scrub_text(value, personal_data=personal_data)
+        return scrub_text(value, personal_data=personal_data, known_secrets=known_secrets)
     if isinstance(value, dict):
         return {
             key: FILTERED
             if isinstance(key, str) and _is_secret_key(key, personal_data=personal_data)
-            else scrub(item, personal_data=personal_data)
+            else scrub(item, personal_data=personal_data, known_secrets=known_secrets)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
         if _is_secret_pair(value, personal_data=personal_data):
             return type(value)((value[0], FILTERED))
-        return type(value)(scrub(item, personal_data=personal_data) for item in value)
+        return type(value)(
+            scrub(item, personal_data=personal_data, known_secrets=known_secrets) for item in value
+        )
     return value
 
 
@@ -143,7 +166,11 @@ def _is_secret_pair(value: list[Any] | tuple[Any, ...], *, personal_data: bool) 
 
 
 def scrub_event(
-    event: Event, *, private_body_paths: Collection[str] = (), personal_data: bool = False
+    event: Event,
+    *,
+    private_body_paths: Collection[str] = (),
+    personal_data: bool = False,
+    known_secrets: Collection[str] = (),
 ) -> Event:
     """Scrub a whole event, breadcrumbs included; bodies of `private_body_paths` are dropped.
 
@@ -156,9 +183,13 @@ def scrub_event(
     request.pop("cookies", None)
     user: dict[str, Any] = event.get("user") or {}
     user.pop("ip_address", None)
+    if not personal_data:
+        # Only the opaque id says who it was: no name, email or address, whoever set them.
+        for key in [key for key in user if key != "id"]:
+            del user[key]
     # The user's own email is set on purpose, and only when personal data is allowed.
     email = user.pop("email", None)
-    scrubbed: Event = scrub(event, personal_data=personal_data)
+    scrubbed: Event = scrub(event, personal_data=personal_data, known_secrets=known_secrets)
     if email is not None:
         scrubbed.setdefault("user", {})["email"] = email
     return scrubbed

@@ -45,13 +45,16 @@ from .sql import instrument_sqlalchemy
 from .tasks import report_task_failures
 
 SERVER_ERRORS = frozenset(range(500, 600))
+# A known secret shorter than this would redact ordinary words that happen to contain it.
+MIN_KNOWN_SECRET_LENGTH = 4
 
 
 @dataclass(frozen=True)
 class SentryOptions:
     """Everything the SDK needs from the application's configuration."""
 
-    dsn: str | None
+    # The DSN's key only lets a client post events, but it has no business in a log line.
+    dsn: str | None = field(repr=False)
     environment: str
     release: str
     traces_sample_rate: float = 0.0
@@ -69,6 +72,12 @@ class SentryOptions:
     spotlight: bool | str = False
     # Send log records to Sentry's logs product too (costs a little per record; off by default).
     logs: bool = False
+    # The values of every stack frame's local variables on error events. Off: a frame holding a
+    # password, a token or a connection URL would send it, whatever the scrubber recognises.
+    include_local_variables: bool = False
+    # Values redacted from every event wherever they appear, whatever their shape: the service's
+    # own secrets (signing keys, the passwords of its connection URLs). Shorter ones are ignored.
+    known_secrets: Collection[str] = field(default=(), repr=False)
 
 
 _options: SentryOptions | None = None
@@ -110,6 +119,9 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         scrub_event,
         private_body_paths=options.private_body_paths,
         personal_data=options.send_personal_data,
+        known_secrets=tuple(
+            secret for secret in options.known_secrets if len(secret) >= MIN_KNOWN_SECRET_LENGTH
+        ),
     )
 
     cap = HandledEventCap(options.handled_events_per_minute)
@@ -137,6 +149,7 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         before_send_transaction=before_send_transaction,
         auto_session_tracking=options.track_sessions,
         max_request_body_size="medium",
+        include_local_variables=options.include_local_variables,
         debug=options.debug,
         # False rather than None: the SDK would otherwise read SENTRY_SPOTLIGHT on its own.
         spotlight=options.spotlight,

@@ -4,7 +4,7 @@ from enum import StrEnum
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from {{ cookiecutter.package_name }}.core.db import Base, TimestampMixin, string_enum
+from {{ cookiecutter.package_name }}.core.db import Base, TimestampMixin, UnloggedString, string_enum
 
 
 class Plan(StrEnum):
@@ -19,7 +19,7 @@ class User(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True, index=True)
     username: Mapped[str] = mapped_column(String(50), unique=True)
-    hashed_password: Mapped[str] = mapped_column(String(255))
+    hashed_password: Mapped[str] = mapped_column(UnloggedString(255))
     plan: Mapped[Plan] = mapped_column(string_enum(Plan), default=Plan.FREE)
     is_active: Mapped[bool] = mapped_column(default=True)
     email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
