@@ -13,14 +13,13 @@ import contextlib
 import email
 import re
 import secrets
-import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from email.policy import default as default_policy
-from pathlib import Path
 
 import httpx
 import pytest
@@ -43,6 +42,13 @@ REDIS_PASSWORD = f"redispw{secrets.token_hex(10)}"
 # Every Argon2 hash starts so; none may leave, whoever's password it hashes.
 HASH_PREFIX = "$argon2"
 LOCKED_DATABASE_WAIT_SECONDS = "1"
+HOLD_THE_WRITE_LOCK = (
+    "import sqlite3, sys, time\n"
+    "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+    "db.execute('BEGIN IMMEDIATE')\n"
+    "print('locked', flush=True)\n"
+    "time.sleep(120)\n"
+)
 
 
 def planted_env(base_env: dict, dsn: str, *, local_variables: bool) -> dict:
@@ -70,16 +76,7 @@ def database_locked_by_another_process(database_url: str) -> Iterator[None]:
     """Another process holds SQLite's write lock, as a long migration or a backup would."""
     path = database_url.removeprefix("sqlite+aiosqlite:///")
     locker = subprocess.Popen(
-        [
-            "python3",
-            "-c",
-            "import sqlite3, sys, time\n"
-            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-            "db.execute('BEGIN IMMEDIATE')\n"
-            "print('locked', flush=True)\n"
-            "time.sleep(120)\n",
-            path,
-        ],
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, path],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -104,7 +101,9 @@ def verification_token(mail: RefusingMailServer) -> str:
     return found.group(1)
 
 
-def drive_the_service(client: httpx.Client, database_url: str, username: str) -> list[str]:
+def drive_the_service(
+    client: httpx.Client, database_url: str, username: str
+) -> list[str]:
     """Every reported path of a running service; returns the secrets it handed out."""
     address = f"{username}@example.com"
     registered = client.post(
@@ -112,10 +111,14 @@ def drive_the_service(client: httpx.Client, database_url: str, username: str) ->
         json={"email": address, "username": username, "password": PASSWORD},
     )
     assert registered.status_code == 202, registered.text
-    login = client.post("/api/v1/auth/login", data={"username": address, "password": PASSWORD})
+    login = client.post(
+        "/api/v1/auth/login", data={"username": address, "password": PASSWORD}
+    )
     assert login.status_code == 200, login.text
     first_refresh = login.json()["refresh_token"]
-    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": first_refresh})
+    refreshed = client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first_refresh}
+    )
     assert refreshed.status_code == 200, refreshed.text
     tokens = refreshed.json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
@@ -127,7 +130,9 @@ def drive_the_service(client: httpx.Client, database_url: str, username: str) ->
         "payment_token": PAYMENT_TOKEN,
     }
     checkout = client.post(
-        "/api/v1/checkout", json=cart, headers={**auth, "Idempotency-Key": str(uuid.uuid4())}
+        "/api/v1/checkout",
+        json=cart,
+        headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert checkout.status_code == 202, checkout.text
 
@@ -140,7 +145,11 @@ def drive_the_service(client: httpx.Client, database_url: str, username: str) ->
         other = f"other{secrets.token_hex(6)}"
         blocked = client.post(
             "/api/v1/auth/register",
-            json={"email": f"{other}@example.com", "username": other, "password": PASSWORD},
+            json={
+                "email": f"{other}@example.com",
+                "username": other,
+                "password": PASSWORD,
+            },
         )
         assert blocked.status_code == 503, blocked.text
         blocked_login = client.post(
@@ -167,7 +176,9 @@ def leaked(raw: bytes, planted: dict[str, str]) -> dict[str, bytes]:
     return found
 
 
-@pytest.mark.parametrize("local_variables", [False, True], ids=["locals-off", "locals-on"])
+@pytest.mark.parametrize(
+    "local_variables", [False, True], ids=["locals-off", "locals-on"]
+)
 def test_no_planted_secret_reaches_the_sink(
     installed_project: BakedProject, seeded_env: dict, local_variables: bool
 ) -> None:
@@ -209,12 +220,16 @@ def test_no_planted_secret_reaches_the_sink(
     users = [event.get("user", {}) for event in sink.payloads("event")]
     named_users = [user for user in users if {"username", "email"} & user.keys()]
     found = leaked(sink.raw(), planted)
-    print(f"secrets at the sink: {sorted(found)}; users with a name: {len(named_users)}")
+    print(
+        f"secrets at the sink: {sorted(found)}; users with a name: {len(named_users)}"
+    )
     assert found == {}, found
     assert named_users == [], named_users
 
 
-@pytest.mark.parametrize("local_variables", [False, True], ids=["locals-off", "locals-on"])
+@pytest.mark.parametrize(
+    "local_variables", [False, True], ids=["locals-off", "locals-on"]
+)
 def test_a_failed_start_sends_no_database_or_redis_password(
     installed_project: BakedProject, seeded_env: dict, local_variables: bool
 ) -> None:
