@@ -1,4 +1,5 @@
 import httpx
+from fastapi import FastAPI
 
 
 async def test_health_answers_while_alive(client: httpx.AsyncClient) -> None:
@@ -30,3 +31,20 @@ async def test_unknown_route_is_a_json_404(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found"}
+
+
+async def test_ready_says_when_every_place_is_taken(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    workload = app.state.workload
+    workload.in_progress = workload.limit
+
+    saturated = await client.get("/health/ready")
+    alive = await client.get("/health")
+    workload.in_progress = workload.limit - 1
+    again = await client.get("/health/ready")
+
+    assert saturated.status_code == 503
+    assert saturated.json() == {"status": "saturated"}
+    assert alive.status_code == 200
+    assert again.status_code == 200

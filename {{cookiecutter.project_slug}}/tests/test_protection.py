@@ -1,16 +1,22 @@
-"""Body size limit, security headers, CORS and docs: what every response carries or refuses."""
+"""Body limits, security headers, CORS and docs: what every response carries or refuses."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from starlette.types import Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.request_body import RequestBodyMiddleware
 
-from .conftest import SignUp
+from .conftest import CLIENT_IP, SignUp
 
 LIMIT = 2_000
+# Short, so that a stalled body is cut quickly; the stalls below never end by themselves.
+BODY_TIMEOUT_SECONDS = 0.2
 
 
 @pytest.fixture
@@ -18,23 +24,45 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"max_request_body_bytes": LIMIT})
 
 
+@pytest.fixture
+async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app behind the body limits, as `main.py` serves it."""
+    limited = RequestBodyMiddleware(app, max_bytes=LIMIT, timeout_seconds=BODY_TIMEOUT_SECONDS)
+    transport = httpx.ASGITransport(app=limited, client=(CLIENT_IP, 50123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
 async def chunks(total: int) -> AsyncIterator[bytes]:
     for _ in range(total // 500):
         yield b'"' + b"x" * 498 + b'"'
 
 
-async def test_a_body_over_the_limit_by_its_length_is_413(client: httpx.AsyncClient) -> None:
-    response = await client.post(
+async def stalled_body() -> AsyncIterator[bytes]:
+    yield b'{"refresh_token": "'
+    await asyncio.Event().wait()
+
+
+async def trickled_body() -> AsyncIterator[bytes]:
+    """A byte at a time, each soon after the last, never the whole body."""
+    while True:
+        yield b" "
+        await asyncio.sleep(BODY_TIMEOUT_SECONDS / 10)
+
+
+async def test_a_body_over_the_limit_by_its_length_is_413(served: httpx.AsyncClient) -> None:
+    response = await served.post(
         "/api/v1/auth/register", content=b"x" * (LIMIT + 1), headers={"Content-Type": "text/plain"}
     )
 
     assert response.status_code == 413
     assert response.json() == {"detail": f"Request body larger than {LIMIT} bytes"}
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Connection"] == "close"
 
 
-async def test_a_streamed_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
-    response = await client.post(
+async def test_a_streamed_body_over_the_limit_is_413(served: httpx.AsyncClient) -> None:
+    response = await served.post(
         "/api/v1/auth/register",
         content=chunks(LIMIT * 3),
         headers={"Content-Type": "application/json"},
@@ -44,8 +72,8 @@ async def test_a_streamed_body_over_the_limit_is_413(client: httpx.AsyncClient) 
     assert response.status_code == 413
 
 
-async def test_a_lying_content_length_is_caught_while_streaming(client: httpx.AsyncClient) -> None:
-    response = await client.post(
+async def test_a_lying_content_length_is_caught_while_streaming(served: httpx.AsyncClient) -> None:
+    response = await served.post(
         "/api/v1/auth/login",
         content=chunks(LIMIT * 3),
         headers={"Content-Type": "application/x-www-form-urlencoded", "Content-Length": "10"},
@@ -54,10 +82,60 @@ async def test_a_lying_content_length_is_caught_while_streaming(client: httpx.As
     assert response.status_code == 413
 
 
-async def test_a_body_under_the_limit_is_parsed(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/auth/register", json={"email": "x" * (LIMIT - 100)})
+async def test_a_body_under_the_limit_is_parsed(served: httpx.AsyncClient) -> None:
+    response = await served.post("/api/v1/auth/register", json={"email": "x" * (LIMIT - 100)})
 
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("body", [stalled_body, trickled_body])
+async def test_a_body_that_does_not_arrive_in_time_is_408(
+    served: httpx.AsyncClient, body: Callable[[], AsyncIterator[bytes]]
+) -> None:
+    response = await served.post(
+        "/api/v1/auth/logout",
+        content=body(),
+        headers={"Content-Type": "application/json", "Content-Length": "100"},
+    )
+
+    assert response.status_code == 408
+    assert response.json() == {
+        "detail": f"Request body not received within {BODY_TIMEOUT_SECONDS:g} seconds"
+    }
+    assert response.headers["Connection"] == "close"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_the_app_sees_a_request_only_once_its_body_is_in() -> None:
+    """The whole body as one message; a client gone before its body is never passed on."""
+    seen: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(await receive())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limited = RequestBodyMiddleware(app, max_bytes=LIMIT, timeout_seconds=30)
+    transport = httpx.ASGITransport(app=limited)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        answered = await client.post("/", content=chunks(1_500))
+
+    scope = {"type": "http", "headers": [(b"content-length", b"10")], "path": "/"}
+    sent: list[Message] = []
+
+    async def disconnect() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def record(message: Message) -> None:
+        sent.append(message)
+
+    await limited(scope, disconnect, record)
+
+    assert answered.status_code == 204
+    assert [(message["body"], message["more_body"]) for message in seen] == [
+        ((b'"' + b"x" * 498 + b'"') * 3, False)
+    ]
+    assert sent == []
 
 
 @pytest.mark.parametrize("path", ["/health", "/no-such-route", "/api/v1/users/me"])

@@ -17,8 +17,8 @@ from {{ cookiecutter.package_name }}.checkout.payments import build_payment_prov
 from {{ cookiecutter.package_name }}.checkout.retries import retrying_pending_payments
 {%- endif %}
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
-from {{ cookiecutter.package_name }}.core.body_limit import BodySizeLimitMiddleware
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
+from {{ cookiecutter.package_name }}.core.concurrency import Workload
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
@@ -75,7 +75,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def add_middleware(app: FastAPI, settings: Settings) -> None:
-    """The last one added sees a request first: headers, then body size, CORS and Sentry."""
+    """The last one added sees a request first: headers, then CORS and Sentry.
+
+    The body's size and time limits and the concurrency limit wrap the finished app (`main.py`).
+    """
     app.add_middleware(
         SentryContextMiddleware,
         identify_user=token_user_id(settings.token_keys()),
@@ -88,7 +91,6 @@ def add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
             expose_headers=["Retry-After", "X-Request-ID", "Idempotent-Replayed"],
         )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_body_bytes)
     docs_paths = [path for path in (app.docs_url, app.swagger_ui_oauth2_redirect_url) if path]
     app.add_middleware(
         SecurityHeadersMiddleware, https_only=settings.is_production, docs_paths=docs_paths
@@ -115,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_tags=[{"name": tag} for tag in OPENAPI_TAGS],
     )
     app.state.settings = settings
+    app.state.workload = Workload(limit=settings.max_concurrent_requests)
     register_error_handlers(app)
     app.add_exception_handler(Exception, unhandled_error_response)
     add_middleware(app, settings)

@@ -20,11 +20,19 @@ from {{ cookiecutter.package_name }}.app import create_app  # noqa: E402 - after
 from {{ cookiecutter.package_name }}.core.concurrency import (  # noqa: E402
     ConcurrencyLimitMiddleware,
 )
+from {{ cookiecutter.package_name }}.core.request_body import RequestBodyMiddleware  # noqa: E402
 
 PROBES = sentry_options.untraced_paths
-# Outermost: an overloaded process refuses the excess before doing anything else for it.
-app = ConcurrencyLimitMiddleware(
-    UninstrumentedProbes(create_app(settings), paths=PROBES),
-    limit=settings.max_concurrent_requests,
-    exempt_paths=PROBES,
+api = create_app(settings)
+# Outermost, each body is read within its size and time limits, before the request counts
+# against the concurrency limit; then an overloaded process refuses the excess before doing
+# anything else for it.
+app = RequestBodyMiddleware(
+    ConcurrencyLimitMiddleware(
+        UninstrumentedProbes(api, paths=PROBES),
+        workload=api.state.workload,
+        exempt_paths=PROBES,
+    ),
+    max_bytes=settings.max_request_body_bytes,
+    timeout_seconds=settings.request_body_timeout_seconds,
 )

@@ -5,9 +5,16 @@ out and retry, which adds more. Refusing the excess at once keeps the accepted o
 tells clients (and load balancers) to come back: a JSON 503 with `Retry-After`, which uvicorn's
 own `--limit-concurrency` does not give (plain text, no `Retry-After`, and it counts open
 connections, not requests).
+
+The limit protects the app from work, not from waiting: a request is counted from when the app
+starts working on it, which is once its whole body is in (`core/request_body.py` reads it
+before this middleware sees the request). Counted while its body was still arriving, a hundred
+clients sending a body slowly, or not at all, would take every place and have every other
+request refused, with the app doing nothing.
 """
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -15,27 +22,43 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 RETRY_AFTER_SECONDS = 1
 
 
+@dataclass
+class Workload:
+    """The requests a process is working on, against the most it takes at once (0: no limit)."""
+
+    limit: int
+    in_progress: int = 0
+    refused: int = 0
+
+    @property
+    def saturated(self) -> bool:
+        """Whether the next request would be refused: the readiness probe says so."""
+        return 0 < self.limit <= self.in_progress
+
+
 class ConcurrencyLimitMiddleware:
-    """Let at most `limit` HTTP requests run at once (0: any number); refuse the rest with 503.
+    """Let at most `workload.limit` HTTP requests run at once; refuse the rest with 503.
 
     `exempt_paths` (the health probes) are always served: a probe refused under load would make
-    an orchestrator restart or drain a process that is only busy, which adds to the overload.
-    Wrap the finished application, outermost, so a refused request costs as little as possible.
+    an orchestrator restart or drain a process that is only busy, which adds to the overload;
+    the readiness probe reports the saturation itself. Wrap the finished application, inside
+    the body reader only, so a refused request costs as little as possible.
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int, exempt_paths: Collection[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, workload: Workload, exempt_paths: Collection[str] = ()
+    ) -> None:
         self.app = app
-        self.limit = limit
+        self.workload = workload
         self.exempt_paths = frozenset(exempt_paths)
-        self.in_progress = 0
-        self.refused = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt_paths:
             await self.app(scope, receive, send)
             return
-        if self.limit and self.in_progress >= self.limit:
-            self.refused += 1
+        workload = self.workload
+        if workload.saturated:
+            workload.refused += 1
             response = JSONResponse(
                 {"detail": "The service is overloaded; try again shortly"},
                 status_code=503,
@@ -44,8 +67,8 @@ class ConcurrencyLimitMiddleware:
             await response(scope, receive, send)
             return
         # One event loop per process: the counter needs no lock.
-        self.in_progress += 1
+        workload.in_progress += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_progress -= 1
+            workload.in_progress -= 1

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # Browser origins allowed to call the API, e.g. ["https://app.example.com"]; none by default.
     cors_allowed_origins: list[str] = []
     max_request_body_bytes: int = Field(default=1_048_576, gt=0)
+    # Longest a request's body may take to arrive, counted from its head; slower ones get 408.
+    request_body_timeout_seconds: float = Field(default=15.0, gt=0)
     # Requests in progress per process; more are refused at once with 503 (0: no limit).
     max_concurrent_requests: int = Field(default=100, ge=0)
     # Where throttling counters live: memory:// per process, or redis://host:port/db shared.

@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from {{ cookiecutter.package_name }}.core.concurrency import Workload
 from {{ cookiecutter.package_name }}.core.config import Settings
 
 
@@ -13,3 +14,12 @@ async def settings_of_app(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(settings_of_app)]
+
+
+async def workload_of_app(request: Request) -> Workload:
+    """The requests the running app is working on, counted by the concurrency limit."""
+    workload: Workload = request.app.state.workload
+    return workload
+
+
+WorkloadDep = Annotated[Workload, Depends(workload_of_app)]

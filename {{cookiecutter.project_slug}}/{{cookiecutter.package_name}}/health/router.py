@@ -6,13 +6,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from {{ cookiecutter.package_name }}.core.db import SessionDep
+from {{ cookiecutter.package_name }}.core.dependencies import WorkloadDep
 from {{ cookiecutter.package_name }}.core.errors import ServiceUnavailableError
 
 router = APIRouter(tags=["health"])
 
 
 class HealthStatus(BaseModel):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "unavailable", "saturated"]
 
 
 @router.get("/health", response_model=HealthStatus)
@@ -26,8 +27,16 @@ async def health() -> HealthStatus:
     response_model=HealthStatus,
     responses={status.HTTP_503_SERVICE_UNAVAILABLE: {"model": HealthStatus}},
 )
-async def ready(session: SessionDep, response: Response) -> HealthStatus:
-    """Answer 200 when the database can be reached, 503 otherwise."""
+async def ready(session: SessionDep, workload: WorkloadDep, response: Response) -> HealthStatus:
+    """Answer 200 when the process takes requests and the database can be reached, else 503.
+
+    `saturated`: as many requests in progress as the concurrency limit allows, so the next one
+    would be refused; an orchestrator sends traffic elsewhere until it answers 200 again.
+    `/health` stays 200 meanwhile: the process is busy, not broken, and must not be restarted.
+    """
+    if workload.saturated:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return HealthStatus(status="saturated")
     try:
         await session.execute(text("SELECT 1"))
     except (SQLAlchemyError, OSError, ServiceUnavailableError):

@@ -1,0 +1,206 @@
+"""Slow clients are cut, not counted against everyone; readiness says when the process is full.
+
+The default bake runs under uvicorn on loopback. A hundred sockets (as many as the concurrency
+limit) each send the head of `POST /api/v1/auth/logout` with a `Content-Length` larger than the
+part of the body they send, then wait. A signed-in user keeps reading its account meanwhile,
+and every read must answer 200; every stalled request must end with a 408 of its own. Then
+checkouts held by a hung payment provider fill a small concurrency limit: `/health/ready`
+answers 503 while `/health` stays 200. Durations are printed, not asserted.
+"""
+
+import asyncio
+import json
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.baking import BakedProject, command_env, make_must_succeed
+from tests.delivery import PASSWORD, service_env
+from tests.payment_server import PaymentServer
+from tests.running_service import service_process
+
+pytestmark = [
+    pytest.mark.option_sets("default"),
+    pytest.mark.xdist_group("production-faults"),
+]
+
+STALLED = 100
+BODY_TIMEOUT_SECONDS = 2
+# A stalled socket is closed by the test after this long without an answer: the attack stays
+# bounded even when the service never cuts it.
+GIVE_UP_SECONDS = 30
+DECLARED_BODY_BYTES = 1_000
+SENT_PART = b'{"refresh_token": "'
+
+
+async def sign_in(client: httpx.AsyncClient) -> dict:
+    name = f"u{uuid.uuid4().hex[:12]}"
+    email = f"{name}@example.com"
+    registered = await client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "username": name, "password": PASSWORD},
+    )
+    assert registered.status_code == 202, registered.text
+    login = await client.post(
+        "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
+    )
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def stall(port: int) -> bytes:
+    """Send a head and part of the body, then wait; whatever the service answered, if anything."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (
+        "POST /api/v1/auth/logout HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {DECLARED_BODY_BYTES}\r\n\r\n"
+    )
+    try:
+        writer.write(head.encode() + SENT_PART)
+        await writer.drain()
+        try:
+            async with asyncio.timeout(GIVE_UP_SECONDS):
+                return await reader.read()
+        except TimeoutError:
+            return b""
+    finally:
+        writer.close()
+
+
+def status_and_body(answer: bytes) -> tuple[int | None, bytes]:
+    if not answer.startswith(b"HTTP/1.1 "):
+        return None, answer
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+async def slow_clients_scenario(base_url: str, port: int) -> dict:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        user = await sign_in(client)
+        started = time.monotonic()
+        stalls = [asyncio.create_task(stall(port)) for _ in range(STALLED)]
+        reads: list[int] = []
+        probes: set[tuple[str, int]] = set()
+        # The user reads its account for as long as any stalled request is open.
+        while not all(task.done() for task in stalls):
+            reads.append((await client.get("/api/v1/users/me", headers=user)).status_code)
+            for path in ("/health", "/health/ready"):
+                probes.add((path, (await client.get(path)).status_code))
+            await asyncio.sleep(0.05)
+        answers = [status_and_body(task.result()) for task in stalls]
+        return {
+            "reads": reads,
+            "probes": probes,
+            "answers": answers,
+            "seconds": time.monotonic() - started,
+        }
+
+
+@pytest.fixture
+def own_database(
+    installed_project: BakedProject, tools_bin: Path, tmp_path: Path
+) -> dict:
+    env = command_env(
+        tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    )
+    make_must_succeed(installed_project.root, "migrate", "seed", env=env)
+    return env
+
+
+def test_slow_bodies_end_with_408_and_stall_no_one(
+    installed_project: BakedProject, own_database: dict
+) -> None:
+    env = {
+        **service_env(own_database, None),
+        "REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
+        "MAX_CONCURRENT_REQUESTS": str(STALLED),
+        "EMAIL_BACKEND": "console",
+    }
+    with service_process(installed_project, env) as service:
+        port = int(service.url.rsplit(":", 1)[1])
+        outcome = asyncio.run(slow_clients_scenario(service.url, port))
+        after = httpx.get(f"{service.url}/health/ready", timeout=30)
+
+    statuses = [status for status, _ in outcome["answers"]]
+    print(
+        f"\n{STALLED} stalled bodies over {outcome['seconds']:.1f} s: "
+        f"answers {sorted(set(map(str, statuses)))}; the user's reads meanwhile: "
+        f"{len(outcome['reads'])}, statuses {sorted(set(outcome['reads']))}"
+    )
+    assert outcome["reads"], "the user made no request while the bodies stalled"
+    assert set(outcome["reads"]) == {200}, outcome["reads"]
+    assert statuses == [408] * STALLED, outcome["answers"][:3]
+    assert {"detail"} == json.loads(outcome["answers"][0][1]).keys()
+    # Sockets waiting on their clients do not make the process look full.
+    assert outcome["probes"] == {("/health", 200), ("/health/ready", 200)}
+    assert after.status_code == 200
+
+
+CHECKOUT_LIMIT = 2
+
+
+async def saturation_scenario(base_url: str, provider: PaymentServer) -> dict:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        buyer = await sign_in(client)
+        products = (await client.get("/api/v1/products")).json()
+        cart = {
+            "items": [{"product_id": products[0]["id"], "quantity": 1}],
+            "payment_token": "tok_visa",
+        }
+        before = (await client.get("/health/ready")).status_code
+        checkouts = [
+            asyncio.create_task(
+                client.post(
+                    "/api/v1/checkout",
+                    json=cart,
+                    headers={**buyer, "Idempotency-Key": f"order-{n}"},
+                )
+            )
+            for n in range(CHECKOUT_LIMIT)
+        ]
+        for _ in range(300):
+            if provider.hung_requests >= CHECKOUT_LIMIT:
+                break
+            await asyncio.sleep(0.1)
+        assert provider.hung_requests >= CHECKOUT_LIMIT, "the checkouts never called out"
+        full = await client.get("/health/ready")
+        alive = (await client.get("/health")).status_code
+        refused = (await client.get("/api/v1/products")).status_code
+        provider.answer()
+        settled = [response.status_code for response in await asyncio.gather(*checkouts)]
+        after = (await client.get("/health/ready")).status_code
+        return {
+            "before": before,
+            "full": (full.status_code, full.json()),
+            "alive": alive,
+            "refused": refused,
+            "settled": settled,
+            "after": after,
+        }
+
+
+def test_ready_says_when_the_process_is_saturated(
+    installed_project: BakedProject, own_database: dict
+) -> None:
+    with PaymentServer() as provider:
+        env = {
+            **service_env(own_database, None),
+            "MAX_CONCURRENT_REQUESTS": str(CHECKOUT_LIMIT),
+            "PAYMENT_API_URL": provider.url,
+            "PAYMENT_TIMEOUT_SECONDS": "60",
+            "EMAIL_BACKEND": "console",
+        }
+        with service_process(installed_project, env) as service:
+            outcome = asyncio.run(saturation_scenario(service.url, provider))
+
+    assert outcome["before"] == 200
+    assert outcome["full"] == (503, {"status": "saturated"})
+    assert outcome["alive"] == 200
+    assert outcome["refused"] == 503
+    assert set(outcome["settled"]) <= {201, 202}, outcome["settled"]
+    assert outcome["after"] == 200
