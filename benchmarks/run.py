@@ -103,6 +103,9 @@ def base_env(work_dir: Path) -> dict:
     env.update(
         ENVIRONMENT="production",
         SECRET_KEY=secrets.token_hex(32),
+        # Production refuses the console backend; nothing listens there, so emails fail at once.
+        EMAIL_BACKEND="smtp",
+        SMTP_PORT=str(services.free_port()),
         DATABASE_URL=f"sqlite+aiosqlite:///{work_dir / 'bench.db'}",
         ACCESS_TOKEN_EXPIRE_MINUTES="720",
         # One process either profiles or not; keep chance out of the comparison.

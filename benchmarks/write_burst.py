@@ -32,7 +32,7 @@ from tests.baking import (
     run_make,
     write_cookiecutter_config,
 )
-from tests.running_service import service_process
+from tests.running_service import free_port, service_process
 from tests.write_burst import (
     UNTHROTTLED,
     run_burst,
@@ -88,6 +88,9 @@ def prepare_project(
         DATABASE_URL=url,
         ENVIRONMENT="production",
         SECRET_KEY=secrets.token_urlsafe(48),
+        # Production refuses the console backend; nothing listens there, so emails fail at once.
+        EMAIL_BACKEND="smtp",
+        SMTP_PORT=str(free_port()),
         **UNTHROTTLED,
         **extra_env,
     )

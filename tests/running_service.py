@@ -61,10 +61,12 @@ def service_process(
     *,
     port: int | None = None,
     command: list | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[Service]:
     """Yield the service once /health answers; show its log on failure; stop it at the end.
 
     By default uvicorn serves it on a free port; `command` (with `port`) starts it otherwise.
+    It runs in the project's directory, and reads its .env, unless `cwd` names another.
     """
     port = port or free_port()
     command = command or [
@@ -77,7 +79,11 @@ def service_process(
     ]
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            command, cwd=project.root, env=env, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=cwd or project.root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         service = Service(f"http://127.0.0.1:{port}", process, log)
         try:

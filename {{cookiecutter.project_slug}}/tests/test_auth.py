@@ -12,7 +12,7 @@ from jose import jwt
 from sqlalchemy import delete, update
 
 from {{ cookiecutter.package_name }}.core import security
-from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.config import PUBLICLY_KNOWN_SECRET_KEYS, Settings
 from {{ cookiecutter.package_name }}.users.models import User
 
 from .conftest import PASSWORD, SignUp
@@ -380,3 +380,21 @@ async def test_token_of_a_deleted_user_is_401(
     response = await client.get("/api/v1/users/me", headers=user["headers"])
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("known_key", sorted(PUBLICLY_KNOWN_SECRET_KEYS))
+async def test_a_token_signed_with_a_publicly_known_key_is_refused(
+    client: httpx.AsyncClient, sign_up: SignUp, settings: Settings, known_key: str
+) -> None:
+    user = await sign_up()
+    keys = security.TokenKeys.create(
+        [known_key], issuer=settings.token_issuer, audience=settings.token_audience
+    )
+    own_kid = security.create_access_token(subject=user["id"], keys=keys, expires_in=HOUR)
+    service_kid = forge(settings, {"sub": str(user["id"])}, key=known_key)
+
+    for token in (own_kid, service_kid):
+        response = await client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status_code == 401

@@ -1,6 +1,7 @@
 """Spotlight: started without a DSN in development only, with every scrubbing rule in force."""
 
 import logging
+import secrets
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,7 +78,8 @@ def test_spotlight_is_refused_outside_development_in_one_line(
     environment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ENVIRONMENT", environment)
-    monkeypatch.setenv("SECRET_KEY", "x" * 48)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
+    monkeypatch.setenv("EMAIL_BACKEND", "smtp")
     monkeypatch.setenv("SENTRY_SPOTLIGHT", "true")
     get_settings.cache_clear()
 

@@ -6,7 +6,13 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.auth.throttling import AuthThrottle, create_storage
+from {{ cookiecutter.package_name }}.auth.throttling import (
+    AuthThrottle,
+    BoundedMemoryStorage,
+    account_key,
+    client_key,
+    create_storage,
+)
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import TooManyRequestsError
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
@@ -29,17 +35,89 @@ def assert_throttled(response: httpx.Response) -> None:
     assert 0 < int(response.headers["Retry-After"]) <= 60
 
 
-async def test_guessing_one_accounts_password_is_throttled_from_any_address(
+async def test_wrong_passwords_from_one_address_never_lock_the_user_out(
     client: httpx.AsyncClient, sign_up: SignUp, app: FastAPI, sentry: CapturingTransport
 ) -> None:
-    user = await sign_up()  # its own login is the first attempt on the account
-    for _ in range(4):
+    user = await sign_up()
+    for _ in range(5):
         assert (await log_in(client, user["email"], "wrong password")).status_code == 401
 
+    # The guesser is refused, whatever it sends next; the user, elsewhere, gets in.
+    assert_throttled(await log_in(client, user["email"], "another guess"))
     assert_throttled(await log_in(client, user["email"], PASSWORD))
     async with client_from(app, "198.51.100.99") as elsewhere:
-        assert_throttled(await log_in(elsewhere, user["email"].upper(), PASSWORD))
+        assert (await log_in(elsewhere, user["email"].upper(), PASSWORD)).status_code == 200
+        assert (await log_in(elsewhere, user["email"], "one typo")).status_code == 401
+        assert (await log_in(elsewhere, user["email"], PASSWORD)).status_code == 200
     assert sentry.events == []
+
+
+async def test_right_passwords_do_not_count_against_the_account(
+    client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    user = await sign_up()
+
+    for _ in range(8):
+        assert (await log_in(client, user["email"], PASSWORD)).status_code == 200
+
+
+async def test_an_ipv6_client_counts_as_its_slash_64(app: FastAPI, sign_up: SignUp) -> None:
+    user = await sign_up()
+    for host in range(5):
+        async with client_from(app, f"2001:db8:1:2::{host + 1:x}") as rotating:
+            assert (await log_in(rotating, user["email"], "a guess")).status_code == 401
+
+    async with client_from(app, "2001:db8:1:2:ffff::1") as same_network:
+        assert_throttled(await log_in(same_network, user["email"], PASSWORD))
+    async with client_from(app, "2001:db8:1:3::1") as next_network:
+        assert (await log_in(next_network, user["email"], PASSWORD)).status_code == 200
+
+
+async def test_an_overlong_username_is_refused_before_it_is_counted(
+    client: httpx.AsyncClient, sign_up: SignUp
+) -> None:
+    user = await sign_up()
+    name = "a" * 250 + "@example.com"
+
+    for _ in range(25):
+        response = await log_in(client, name, PASSWORD)
+        assert response.status_code == 422, response.text
+    assert (await log_in(client, user["email"], PASSWORD)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::9", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+    ],
+)
+def test_client_keys_group_ipv6_by_slash_64(address: str, key: str) -> None:
+    assert client_key(address) == key
+
+
+def test_account_keys_have_one_length_whatever_was_sent() -> None:
+    keys = {account_key(name) for name in ("a", "A ", "x" * 900_000)}
+
+    assert {len(key) for key in keys} == {32}
+    assert account_key("Ada@Example.com ") == account_key("ada@example.com")
+
+
+async def test_throttle_state_in_memory_has_a_bound() -> None:
+    storage = BoundedMemoryStorage(max_keys=50)
+    throttle = AuthThrottle(storage, per_client="5/minute", per_account="5/minute")
+
+    for number in range(500):
+        await throttle.hit("login", client=f"198.51.100.{number % 250}", account=f"{number}@x")
+
+    assert len(storage.events) <= 50
+    # The newest are kept: a client still over its limit is refused.
+    for _ in range(5):
+        await throttle.hit("login", client="192.0.2.1", account="a@x")
+    with pytest.raises(TooManyRequestsError):
+        await throttle.hit("login", client="192.0.2.1", account="b@x")
 
 
 async def test_one_address_trying_many_accounts_is_throttled(

@@ -1,5 +1,6 @@
 """The application factory and the lifespan that owns engines and clients."""
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,7 +20,7 @@ from {{ cookiecutter.package_name }}.checkout.retries import retrying_pending_pa
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
 from {{ cookiecutter.package_name }}.core.concurrency import Workload
-from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.config import RANDOM_KEY_NOTICE, Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
 from {{ cookiecutter.package_name }}.core.security_headers import SecurityHeadersMiddleware
@@ -43,10 +44,14 @@ from {{ cookiecutter.package_name }}.users.router import router as users_router
 API_PREFIX = "/api/v1"
 OPENAPI_TAGS = ("health", "auth", "users", "checkout", "emails")
 
+logger = logging.getLogger(__name__)
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    if settings.secret_key is None and settings.environment == "development":
+        logger.warning(RANDOM_KEY_NOTICE)
     enable_asyncio_tracking()
     engine = create_engine(
         settings.database_url, echo=settings.database_echo, options=settings.database_options()

@@ -1,13 +1,13 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Response, status
 
 from {{ cookiecutter.package_name }}.auth import emails, service
 from {{ cookiecutter.package_name }}.auth.dependencies import ClientDep, CurrentUser
 from {{ cookiecutter.package_name }}.auth.schemas import (
     EmailVerification,
     EmailVerified,
+    LoginForm,
     PasswordChange,
     RefreshRequest,
     RegistrationAccepted,
@@ -125,7 +125,7 @@ async def register(
     },
 )
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
@@ -133,14 +133,14 @@ async def login(
     address: ClientAddressDep,
 ) -> Token:
     """Exchange an email and password for an access token and a refresh token."""
-    await throttle.hit("login", client=address, account=form.username)
-    pair = await service.log_in(
-        session=session,
-        settings=settings,
-        email=form.username,
-        password=form.password,
-        client=client,
-    )
+    async with throttle.log_in_attempt("login", client=address, account=form.username):
+        pair = await service.log_in(
+            session=session,
+            settings=settings,
+            email=form.username,
+            password=form.password,
+            client=client,
+        )
     return token_response(pair)
 
 

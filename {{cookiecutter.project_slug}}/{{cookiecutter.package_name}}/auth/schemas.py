@@ -2,6 +2,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from {{ cookiecutter.package_name }}.users.schemas import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
+
 
 class Token(BaseModel):
     """An OAuth2 token response: a short-lived access token and the refresh token that renews it."""
@@ -10,6 +12,14 @@ class Token(BaseModel):
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the scheme, not a secret
     expires_in: int = Field(description="Seconds the access token is valid for")
     refresh_token: str
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password grant's form; its other fields (grant_type, scope) are ignored."""
+
+    # Bounded: every name a client sends becomes a throttling key.
+    username: str = Field(min_length=1, max_length=EMAIL_MAX_LENGTH)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH, repr=False)
 
 
 class RefreshRequest(BaseModel):
@@ -22,8 +32,8 @@ class RefreshRequest(BaseModel):
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    current_password: str = Field(min_length=1, max_length=128, repr=False)
-    new_password: str = Field(min_length=8, max_length=128, repr=False)
+    current_password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH, repr=False)
+    new_password: str = Field(min_length=8, max_length=PASSWORD_MAX_LENGTH, repr=False)
 
 
 class EmailVerification(BaseModel):

@@ -1,7 +1,11 @@
 """Throttling of sign-up, log-in and other auth attempts, and of emails users send."""
 
+import hashlib
+import ipaddress
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,18 +14,65 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.errors import TooManyRequestsError
+from {{ cookiecutter.package_name }}.core.errors import TooManyRequestsError, UnauthorizedError
+
+# Counters kept in memory at most; past it the oldest go first, so a flood of new clients or
+# accounts costs the process a bounded amount of memory.
+MAX_MEMORY_KEYS = 50_000
+# An IPv6 client usually holds a whole /64: its addresses count as one client.
+IPV6_CLIENT_PREFIX = 64
+
+
+class BoundedMemoryStorage(MemoryStorage):
+    """The `limits` memory storage, holding at most `max_keys` moving windows.
+
+    `limits` forgets a window once its last entry expires; until then a stranger could add one
+    key per request.
+    """
+
+    def __init__(self, *, max_keys: int = MAX_MEMORY_KEYS) -> None:
+        super().__init__()
+        self.max_keys = max_keys
+
+    async def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        while key not in self.events and len(self.events) >= self.max_keys:
+            oldest = next(iter(self.events))
+            self.events.pop(oldest, None)
+            self.locks.pop(oldest, None)
+        return await super().acquire_entry(key, limit, expiry, amount)
 
 
 def create_storage(url: str) -> Storage:
     """Counters in this process's memory, or in Redis for every process to share."""
     if url.startswith(("redis://", "rediss://")):
         return RedisStorage(f"async+{url}", implementation="redispy")
-    return MemoryStorage()
+    return BoundedMemoryStorage()
+
+
+def client_key(address: str) -> str:
+    """The client an address counts as: itself, or its /64 for IPv6."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return account_key(address)
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
+
+
+def account_key(account: str) -> str:
+    """A key of fixed length, whatever a client sent as its account name."""
+    return hashlib.sha256(account.strip().lower().encode()).hexdigest()[:32]
 
 
 class AuthThrottle:
-    """Refuses an attempt once its client address or its account has made too many."""
+    """Refuses an attempt once its client address or its account has made too many.
+
+    Log-ins count differently (`log_in_attempt`): a failed password counts against the account
+    from that client only, so nobody can lock a user out by failing on purpose elsewhere.
+    """
 
     def __init__(self, storage: Storage, *, per_client: str, per_account: str) -> None:
         self.limiter = MovingWindowRateLimiter(storage)
@@ -47,9 +98,35 @@ class AuthThrottle:
 
     async def hit(self, action: str, *, client: str, account: str) -> None:
         """Count one attempt; raise TooManyRequestsError when a limit is reached."""
-        checks = [(limit, "client", client) for limit in self.per_client]
-        checks += [(limit, "account", account.strip().lower()) for limit in self.per_account]
-        for limit, kind, key in checks:
+        await self._hit(action, "client", client_key(client), self.per_client)
+        await self._hit(action, "account", account_key(account), self.per_account)
+
+    @asynccontextmanager
+    async def log_in_attempt(
+        self, action: str, *, client: str, account: str
+    ) -> AsyncIterator[None]:
+        """Count the attempt against its client, and a failure against the account from it.
+
+        A client past its limit of failures for an account is refused before its password is
+        checked; a client that has not failed there gets in with the right password.
+        """
+        client = client_key(client)
+        await self._hit(action, "client", client, self.per_client)
+        failures = (action, "failures", account_key(account), client)
+        for limit in self.per_account:
+            if not await self.limiter.test(limit, *failures):
+                raise TooManyRequestsError(
+                    retry_after_seconds=await self._seconds_until_free(limit, *failures)
+                )
+        try:
+            yield
+        except UnauthorizedError:
+            for limit in self.per_account:
+                await self.limiter.hit(limit, *failures)
+            raise
+
+    async def _hit(self, action: str, kind: str, key: str, limits: list[RateLimitItem]) -> None:
+        for limit in limits:
             if not await self.limiter.hit(limit, action, kind, key):
                 raise TooManyRequestsError(
                     retry_after_seconds=await self._seconds_until_free(limit, action, kind, key)

@@ -1,8 +1,9 @@
 """Settings, read once from the environment and `.env`, validated at start."""
 
+import secrets
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Literal, Self
+from functools import cache, lru_cache
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from limits import parse_many
@@ -12,7 +13,6 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sentry_sdk.utils import Dsn
@@ -24,8 +24,22 @@ from {{ cookiecutter.package_name }}.observability import SentryOptions
 {% if cookiecutter.database == "postgresql" -%}
 DATABASE_NAME = "{{ cookiecutter.package_name }}"
 {% endif -%}
-DEVELOPMENT_SECRET_KEY = "change-me"  # noqa: S105 - refused outside development and test
+# Keys printed in this project's files, its examples and their history: anyone can sign tokens
+# with them, so they are refused in every environment.
+PUBLICLY_KNOWN_SECRET_KEYS = frozenset(
+    {
+        "change-me",
+        "previous-secret-key",
+        "local-inbox-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+    }
+)
+MAKE_A_KEY_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+RANDOM_KEY_NOTICE = (
+    "SECRET_KEY is not set: tokens are signed with a random key of this process "
+    "and stop working when it ends"
+)
 MIN_PRODUCTION_SECRET_BYTES = 32
+MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 8
 # Bodies holding passwords or tokens: never attached to a Sentry event.
 PRIVATE_BODY_PATHS = tuple(
     f"/api/v1/auth/{action}"
@@ -36,6 +50,8 @@ SPOTLIGHT_ON = frozenset({"true", "t", "yes", "y", "on", "1"})
 SPOTLIGHT_OFF = frozenset({"", "false", "f", "no", "n", "off", "0"})
 
 Environment = Literal["development", "test", "staging", "production"]
+# Where a process may sign with a random key of its own, and log what requests carry.
+LOCAL_ENVIRONMENTS: frozenset[Environment] = frozenset({"development", "test"})
 
 # Tracing and profiling cost CPU on the request path: sample all where traffic is low.
 DEFAULT_TRACES_SAMPLE_RATE: dict[Environment, float] = {
@@ -76,9 +92,10 @@ class Settings(BaseSettings):
 
     project_name: str = "{{ cookiecutter.project_name }}"
     environment: Environment = "development"
-    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
-    # Auth. SECRET_KEY signs tokens; keys rotated out stay accepted while listed here (a JSON
-    # list, newest first) and are refused once removed.
+    # Auth. SECRET_KEY signs tokens; unset, a development or test process signs with a random
+    # key of its own. Keys rotated out stay accepted while listed in SECRET_KEY_FALLBACKS (a
+    # JSON list, newest first) and are refused once removed.
+    secret_key: SecretStr | None = None
     secret_key_fallbacks: list[SecretStr] = []
     token_issuer: str = "{{ cookiecutter.project_slug }}"  # noqa: S105 - a name, not a secret
     token_audience: str = "{{ cookiecutter.project_slug }}-api"  # noqa: S105 - a name
@@ -227,30 +244,65 @@ class Settings(BaseSettings):
         parse_many(value)
         return value
 
-    @model_validator(mode="after")
-    def _refuse_weak_secrets_outside_development(self) -> Self:
-        if self.environment in ("development", "test"):
-            return self
-        secret = self.secret_key.get_secret_value()
-        if secret == DEVELOPMENT_SECRET_KEY:
-            raise ValueError(f"SECRET_KEY must be set in the {self.environment} environment")
-        for name, key in (("SECRET_KEY", secret), *self._fallbacks()):
-            if len(key.encode()) < MIN_PRODUCTION_SECRET_BYTES:
-                raise ValueError(
-                    f"{name} must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
-                    f"in the {self.environment} environment"
-                )
-        return self
+    @field_validator("email_backend")
+    @classmethod
+    def _refuse_console_email_in_production(cls, backend: str, info: ValidationInfo) -> str:
+        if backend == "console" and info.data.get("environment") == "production":
+            raise ValueError(
+                "console writes whole emails, verification links too, to the log; "
+                "use smtp in the production environment"
+            )
+        return backend
 
-    def _fallbacks(self) -> list[tuple[str, str]]:
-        return [
-            (f"SECRET_KEY_FALLBACKS[{index}]", key.get_secret_value())
-            for index, key in enumerate(self.secret_key_fallbacks)
-        ]
+    @field_validator("database_echo", "sentry_debug")
+    @classmethod
+    def _refuse_local_switches(cls, on: bool, info: ValidationInfo) -> bool:
+        """Switches that write what the service handles to its log: for a laptop only."""
+        environment = info.data.get("environment", "development")
+        if on and environment not in LOCAL_ENVIRONMENTS:
+            raise ValueError(
+                f"writes what requests carry to the log; unset it in the {environment} environment"
+            )
+        return on
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, key: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        environment = info.data.get("environment", "development")
+        if key is None or not key.get_secret_value():
+            if environment in LOCAL_ENVIRONMENTS:
+                return None
+            raise ValueError(
+                f"must be set in the {environment} environment; make one with {MAKE_A_KEY_COMMAND}"
+            )
+        check_secret_key(key.get_secret_value(), environment=environment)
+        return key
+
+    @field_validator("secret_key_fallbacks")
+    @classmethod
+    def _check_secret_key_fallbacks(
+        cls, keys: list[SecretStr], info: ValidationInfo
+    ) -> list[SecretStr]:
+        environment = info.data.get("environment", "development")
+        current = info.data.get("secret_key")
+        seen = {current.get_secret_value()} if current else set()
+        for index, key in enumerate(keys):
+            secret = key.get_secret_value()
+            check_secret_key(secret, environment=environment, name=f"[{index}] ")
+            if secret in seen:
+                raise ValueError(f"[{index}] repeats SECRET_KEY or an earlier fallback")
+            seen.add(secret)
+        return keys
+
+    def signing_keys(self) -> list[str]:
+        """The key tokens are signed with, then the fallbacks still accepted, newest first."""
+        newest = (self.secret_key or process_secret_key()).get_secret_value()
+        return [newest, *(key.get_secret_value() for key in self.secret_key_fallbacks)]
 
     def token_keys(self) -> TokenKeys:
-        keys = [self.secret_key.get_secret_value(), *(key for _, key in self._fallbacks())]
-        return TokenKeys.create(keys, issuer=self.token_issuer, audience=self.token_audience)
+        return TokenKeys.create(
+            self.signing_keys(), issuer=self.token_issuer, audience=self.token_audience
+        )
 
     @property
     def is_production(self) -> bool:
@@ -321,8 +373,29 @@ class Settings(BaseSettings):
             if (password := urlsplit(url).password)
             for form in (password, unquote(password))
         ]
-        keys = [self.secret_key.get_secret_value(), *(key for _, key in self._fallbacks())]
-        return tuple(dict.fromkeys(secret for secret in (*keys, *passwords) if secret))
+        secrets_held = (*self.signing_keys(), *passwords)
+        return tuple(dict.fromkeys(secret for secret in secrets_held if secret))
+
+
+@cache
+def process_secret_key() -> SecretStr:
+    """What a development or test process signs with when SECRET_KEY is unset; dies with it."""
+    return SecretStr(secrets.token_urlsafe(48))
+
+
+def check_secret_key(secret: str, *, environment: str, name: str = "") -> None:
+    """Refuse a key anyone can know anywhere, and a weak one outside development and test."""
+    if secret in PUBLICLY_KNOWN_SECRET_KEYS:
+        raise ValueError(f"{name}is a publicly known key; make one with {MAKE_A_KEY_COMMAND}")
+    if environment in LOCAL_ENVIRONMENTS:
+        return
+    if len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
+        raise ValueError(
+            f"{name}must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
+            f"in the {environment} environment"
+        )
+    if len(set(secret)) < MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS:
+        raise ValueError(f"{name}is not random enough; make one with {MAKE_A_KEY_COMMAND}")
 
 
 class ConfigurationError(SystemExit):

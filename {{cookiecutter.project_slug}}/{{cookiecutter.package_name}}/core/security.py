@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,14 +10,19 @@ from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from anyio import CapacityLimiter, to_thread
+from argon2 import DEFAULT_MEMORY_COST
 from jose import JWTError, jwt
 from pwdlib import PasswordHash
+
+from {{ cookiecutter.package_name }}.core.resources import hashing_slots, usable_resources
 
 # Pinned: a token naming any other algorithm (`none`, RS256 with the key as a public key) fails.
 ALGORITHM = "HS256"
 REFRESH_TOKEN_BYTES = 32
 
 password_hash = PasswordHash.recommended()
+# Argon2 with its library's defaults: each hash holds this much memory while it runs.
+HASH_MEMORY_BYTES = DEFAULT_MEMORY_COST * 1024
 
 
 @cache
@@ -36,8 +40,8 @@ class InvalidTokenError(Exception):
 
 @cache
 def _hashing_slots() -> CapacityLimiter:
-    """One hash at a time per core: each takes the CPU for a while and 64 MiB of memory."""
-    return CapacityLimiter(os.cpu_count() or 1)
+    """One hash at a time per CPU this process may use, as far as its memory allows."""
+    return CapacityLimiter(hashing_slots(usable_resources(), memory_per_hash=HASH_MEMORY_BYTES))
 
 
 def _check_password(password: str, hashed: str | None) -> bool:

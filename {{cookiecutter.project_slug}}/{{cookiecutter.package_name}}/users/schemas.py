@@ -2,13 +2,17 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from {{ cookiecutter.package_name }}.users.models import Plan
 
+# The longest address a mail server takes (RFC 5321), and the longest password anyone types.
+EMAIL_MAX_LENGTH = 254
+PASSWORD_MAX_LENGTH = 128
+
 
 class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
     username: str = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
-    password: str = Field(min_length=8, max_length=128, repr=False)
+    password: str = Field(min_length=8, max_length=PASSWORD_MAX_LENGTH, repr=False)
 
 
 class UserRead(BaseModel):
