@@ -32,7 +32,7 @@ REFUSED = [{"task_queue": "celery", "database": "sqlite"}]
 # Files that exist only for some answers: (option, value) -> paths present exactly then.
 OPTIONAL_FILES = {
     ("docker", "yes"): ["Dockerfile", ".dockerignore", "compose.yaml"],
-    ("ci", "github"): [".github/workflows/ci.yaml"],
+    ("ci", "github"): [".github/workflows/ci.yaml", ".github/dependabot.yml"],
     ("task_queue", "celery"): ["{package}/worker.py", "{package}/core/task_queue.py"],
 }
 TOOLS = Path(sys.executable).parent
