@@ -1,5 +1,5 @@
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench bench-instructions bench-delivery bench-burst screenshot lint format clean
+.PHONY: help demo test locks bench bench-instructions bench-delivery bench-burst screenshot lint format clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,6 +8,7 @@ TOOLS := $(VENV)/.installed
 # A directory holding just uv, so the demo's own install finds uv but not this venv's python.
 UV_ONLY := $(VENV)/uv-only
 JOBS ?= 2
+LINTED := hooks lift/hooks tests benchmarks tools
 DEMO_DIR := demo
 BENCH_VENV := .venv-bench
 # Passed to the benchmark, e.g. make bench BENCH_ARGS="--duration 5 --rounds 2"
@@ -21,10 +22,10 @@ DEFAULT_SLUG = $(shell $(BIN)/python -c 'from cookiecutter.generate import gener
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-$(TOOLS): requirements-dev.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+# The tools at the versions uv.lock pins; pip installs uv first when the venv has none.
+$(TOOLS): pyproject.toml uv.lock
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/uv sync --locked --quiet
 	mkdir -p $(UV_ONLY) && ln -sf ../bin/uv $(UV_ONLY)/uv
 	touch $@
 
@@ -34,6 +35,9 @@ demo: $(TOOLS) ## Bake the default project into demo/ and serve it on http://127
 
 test: $(TOOLS) ## Test the template: hooks, and every option set baked, linted, tested and run
 	$(BIN)/pytest tests -n $(JOBS)
+
+locks: $(TOOLS) ## Lock the generated project again for every database, queue and Python (UPGRADE=1: newest pins)
+	$(BIN)/python -m tools.locks $(if $(UPGRADE),--upgrade)
 
 $(BENCH_VENV)/.installed: benchmarks/requirements.txt
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
@@ -55,13 +59,13 @@ bench-burst: $(TOOLS) ## Measure a write burst (64 connections) on SQLite and Po
 screenshot: $(BENCH_VENV)/.installed ## Take the README's picture of a checkout's trace in Spotlight
 	$(BENCH_VENV)/bin/python -m benchmarks.screenshot
 
-lint: $(TOOLS) ## Check the hooks, tests and benchmarks with ruff
-	$(BIN)/ruff check hooks lift/hooks tests benchmarks
-	$(BIN)/ruff format --check hooks lift/hooks tests benchmarks
+lint: $(TOOLS) ## Check the hooks, tests, benchmarks and tools with the generated project's ruff rules
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
-format: $(TOOLS) ## Fix style and formatting of the hooks, tests and benchmarks
-	$(BIN)/ruff check --fix hooks lift/hooks tests benchmarks
-	$(BIN)/ruff format hooks lift/hooks tests benchmarks
+format: $(TOOLS) ## Fix style and formatting of the hooks, tests, benchmarks and tools
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
 clean: ## Remove the tooling venv, the demo project and caches
 	rm -rf $(VENV) $(BENCH_VENV) .bench .screenshot $(DEMO_DIR) .pytest_cache .ruff_cache tests/.pytest_cache

@@ -31,16 +31,12 @@ def main() -> None:
         email = f"{name}@example.com"
         user = {"email": email, "username": name, "password": PASSWORD}
         client.post("/api/v1/auth/register", json=user).raise_for_status()
-        login = client.post(
-            "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-        )
+        login = client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
         client.headers["Authorization"] = (
             f"Bearer {login.raise_for_status().json()['access_token']}"
         )
         products = client.get("/api/v1/products").raise_for_status().json()
-        with sentry_sdk.start_transaction(
-            op="ui.action", name="Checkout"
-        ) as transaction:
+        with sentry_sdk.start_transaction(op="ui.action", name="Checkout") as transaction:
             cart = {
                 "items": [{"product_id": products[0]["id"], "quantity": 2}],
                 "discount_code": "WELCOME10",

@@ -52,9 +52,7 @@ def prepare_project(workdir: Path) -> tuple[BakedProject, dict]:
     config = write_cookiecutter_config(workdir)
     root = bake(workdir / "output", config)
     project = BakedProject(root, replayed_answers(config), ())
-    env = command_env(
-        tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'app.db'}"
-    )
+    env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{workdir / 'app.db'}")
     for target in ("install", "migrate", "seed"):
         result = run_make(root, target, env=env)
         if result.returncode != 0:
@@ -119,9 +117,7 @@ def report(results: dict[str, dict]) -> None:
             f"x{totals[mode] / totals['no DSN']:.2f}",
             f"x{totals[mode] / totals[HEALTHY]:.2f}",
         ]
-        print(
-            f"{mode:<13}" + "".join(f"{c:>17}" for c in cells), f"  {before} -> {after}"
-        )
+        print(f"{mode:<13}" + "".join(f"{c:>17}" for c in cells), f"  {before} -> {after}")
     print(
         "\nMedian latency per request kind; the ratios compare the sum of the three medians"
         " with the same requests with no DSN, and with an error server that answers 200."
@@ -130,9 +126,7 @@ def report(results: dict[str, dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--rounds", type=int, default=100, help="requests of each kind per mode"
-    )
+    parser.add_argument("--rounds", type=int, default=100, help="requests of each kind per mode")
     parser.add_argument(
         "--also",
         choices=[mode for mode in MODES if mode not in ("no DSN", HEALTHY)],

@@ -41,13 +41,9 @@ class App:
         self.app = app
         self.token = ""
 
-    async def request(
-        self, method: str, path: str, body: bytes = b"", **headers: str
-    ) -> Any:
+    async def request(self, method: str, path: str, body: bytes = b"", **headers: str) -> Any:
         header_list = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"drive-app")]
-        header_list += [
-            (k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()
-        ]
+        header_list += [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
         if body:
             header_list.append((b"content-length", str(len(body)).encode()))
         if self.token:

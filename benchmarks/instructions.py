@@ -134,15 +134,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--work-dir", type=Path, default=run.TEMPLATE_DIR / ".bench")
     parser.add_argument("--docs-dir", type=Path, default=run.TEMPLATE_DIR / "docs")
-    parser.add_argument(
-        "--no-docs", action="store_true", help="print the table, write nothing"
-    )
+    parser.add_argument("--no-docs", action="store_true", help="print the table, write nothing")
     return parser.parse_args()
 
 
-def count_instructions(
-    project: Path, module: str, env: dict, endpoint: str, requests: int
-) -> int:
+def count_instructions(project: Path, module: str, env: dict, endpoint: str, requests: int) -> int:
     """Instructions callgrind counts while the process serves `requests` requests."""
     python = project / ".venv" / "bin" / "python"
     env = own_sqlite_database(env, requests)
@@ -164,8 +160,7 @@ def count_instructions(
     match = _COLLECTED.search(finished.stderr)
     if finished.returncode != 0 or match is None:
         raise RuntimeError(
-            f"{module} {endpoint} with {requests} requests failed:\n"
-            f"{finished.stderr[-2000:]}"
+            f"{module} {endpoint} with {requests} requests failed:\n{finished.stderr[-2000:]}"
         )
     return int(match.group(1))
 
@@ -181,15 +176,11 @@ def own_sqlite_database(env: dict, series: int) -> dict:
     return {**env, "DATABASE_URL": prefix + str(copy)}
 
 
-def per_request(
-    project: Path, module: str, env: dict, endpoint: str, extra: int
-) -> int:
+def per_request(project: Path, module: str, env: dict, endpoint: str, extra: int) -> int:
     # Both series of a variant at once: callgrind counts the same on a busy machine.
     with ThreadPoolExecutor(max_workers=2) as pool:
         short, long = pool.map(
-            lambda requests: count_instructions(
-                project, module, env, endpoint, requests
-            ),
+            lambda requests: count_instructions(project, module, env, endpoint, requests),
             (SHORT_SERIES, SHORT_SERIES + extra),
         )
     return round((long - short) / extra)
@@ -209,9 +200,7 @@ def markdown_table(counts: dict[str, dict[str, int]]) -> str:
                 if baseline is None or variant == baseline_of(variant)
                 else f"{baseline / instructions:.2f}x"
             )
-            lines.append(
-                f"| {endpoint} | {variant} | {instructions / 1e6:.2f} M | {ratio} |"
-            )
+            lines.append(f"| {endpoint} | {variant} | {instructions / 1e6:.2f} M | {ratio} |")
     return "\n".join(lines)
 
 

@@ -40,9 +40,7 @@ def main() -> None:
     import sentry_sdk
 
     port = free_port()
-    sink = subprocess.Popen(
-        [sys.executable, str(SINK), str(port)], stdout=subprocess.DEVNULL
-    )
+    sink = subprocess.Popen([sys.executable, str(SINK), str(port)], stdout=subprocess.DEVNULL)
     time.sleep(1)
     logger = logging.getLogger(f"{entry.parent.name}.checkout.service")
 

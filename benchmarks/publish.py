@@ -56,9 +56,7 @@ def write_docs(docs_dir: Path, record: dict, table: str) -> None:
         for variant, values in starts.items()
     )
     profiler = (
-        "\n".join(
-            report.profiler_lines(record["runs"], "sentry-0.1-profiled", "sentry-0.1")
-        )
+        "\n".join(report.profiler_lines(record["runs"], "sentry-0.1-profiled", "sentry-0.1"))
         or "- not measured in this run"
     )
     text = DOC_TEMPLATE.format(

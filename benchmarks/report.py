@@ -16,11 +16,7 @@ def _spread(values: list[float]) -> dict:
 
 def summarise(runs: list[dict]) -> list[dict]:
     """One row per endpoint and variant; ratios pair each run with no-DSN of the same round."""
-    baseline = {
-        (run["endpoint"], run["round"]): run
-        for run in runs
-        if run["variant"] == BASELINE
-    }
+    baseline = {(run["endpoint"], run["round"]): run for run in runs if run["variant"] == BASELINE}
     rows: dict[tuple[str, str], dict] = {}
     for run in runs:
         row = rows.setdefault(
@@ -44,9 +40,7 @@ def summarise(runs: list[dict]) -> list[dict]:
                 "rps_ratio": _spread([run["rps"] / base["rps"] for run, base in paired])
                 if paired
                 else None,
-                "p99_ratio": _spread(
-                    [run["p99_ms"] / base["p99_ms"] for run, base in paired]
-                )
+                "p99_ratio": _spread([run["p99_ms"] / base["p99_ms"] for run, base in paired])
                 if paired
                 else None,
                 "failed": sum(run["failed"] for run in own),
@@ -60,11 +54,7 @@ def profiler_lines(runs: list[dict], variant: str, compared_with: str) -> list[s
     lines = []
     for endpoint in dict.fromkeys(run["endpoint"] for run in runs):
         own = [r for r in runs if r["endpoint"] == endpoint and r["variant"] == variant]
-        other = [
-            r
-            for r in runs
-            if r["endpoint"] == endpoint and r["variant"] == compared_with
-        ]
+        other = [r for r in runs if r["endpoint"] == endpoint and r["variant"] == compared_with]
         if not own or not other:
             continue
         requests = sum(r["requests"] for r in own)
@@ -84,9 +74,7 @@ def profiler_lines(runs: list[dict], variant: str, compared_with: str) -> list[s
 def _range(spread: dict | None, digits: int, suffix: str = "") -> str:
     if spread is None:
         return "-"
-    median, low, high = (
-        f"{spread[key]:.{digits}f}" for key in ("median", "min", "max")
-    )
+    median, low, high = (f"{spread[key]:.{digits}f}" for key in ("median", "min", "max"))
     return f"{median}{suffix} ({low}–{high})"
 
 
@@ -116,9 +104,7 @@ def draw_chart(summary: list[dict], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     rows = [
-        row
-        for row in summary
-        if row["rps_ratio"] and row["variant"] not in (BASELINE, CEILING)
+        row for row in summary if row["rps_ratio"] and row["variant"] not in (BASELINE, CEILING)
     ]
     endpoints = list(dict.fromkeys(row["endpoint"] for row in rows))
     variants = list(dict.fromkeys(row["variant"] for row in rows))
@@ -127,9 +113,7 @@ def draw_chart(summary: list[dict], path: Path, title: str) -> None:
     for index, variant in enumerate(variants):
         xs, heights, below, above = [], [], [], []
         for position, endpoint in enumerate(endpoints):
-            match = [
-                r for r in rows if r["endpoint"] == endpoint and r["variant"] == variant
-            ]
+            match = [r for r in rows if r["endpoint"] == endpoint and r["variant"] == variant]
             if not match:
                 continue
             ratio = match[0]["rps_ratio"]
@@ -137,9 +121,7 @@ def draw_chart(summary: list[dict], path: Path, title: str) -> None:
             heights.append(ratio["median"])
             below.append(ratio["median"] - ratio["min"])
             above.append(ratio["max"] - ratio["median"])
-        bars = axes.bar(
-            xs, heights, width, yerr=[below, above], capsize=3, label=variant
-        )
+        bars = axes.bar(xs, heights, width, yerr=[below, above], capsize=3, label=variant)
         axes.bar_label(bars, fmt="%.2f", padding=2, fontsize=8)
     for position, endpoint in enumerate(endpoints):
         target = THROUGHPUT_TARGETS.get(endpoint)
@@ -161,9 +143,7 @@ def draw_chart(summary: list[dict], path: Path, title: str) -> None:
     plt.close(figure)
 
 
-def draw_instruction_chart(
-    counts: dict[str, dict[str, int]], path: Path, title: str
-) -> None:
+def draw_instruction_chart(counts: dict[str, dict[str, int]], path: Path, title: str) -> None:
     """Bars of millions of instructions per request, one group per endpoint."""
     import matplotlib
 

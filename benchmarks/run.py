@@ -62,34 +62,22 @@ ENDPOINTS = {
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--duration", type=int, default=10, help="seconds per measurement"
-    )
-    parser.add_argument(
-        "--warmup", type=int, default=2, help="seconds of warm-up per server"
-    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per server")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument(
-        "--starts", type=int, default=5, help="process starts to time per variant"
-    )
+    parser.add_argument("--starts", type=int, default=5, help="process starts to time per variant")
     parser.add_argument("--work-dir", type=Path, default=TEMPLATE_DIR / ".bench")
     parser.add_argument("--docs-dir", type=Path, default=TEMPLATE_DIR / "docs")
-    parser.add_argument(
-        "--endpoints", nargs="+", choices=ENDPOINTS, default=list(ENDPOINTS)
-    )
-    parser.add_argument(
-        "--no-docs", action="store_true", help="print the table, write nothing"
-    )
+    parser.add_argument("--endpoints", nargs="+", choices=ENDPOINTS, default=list(ENDPOINTS))
+    parser.add_argument("--no-docs", action="store_true", help="print the table, write nothing")
     return parser.parse_args()
 
 
 def ensure_wrk() -> str:
     services.ensure_debian_package("wrk")
     # wrk prints its version in the usage text and exits non-zero.
-    usage = subprocess.run(
-        ["wrk", "--version"], capture_output=True, text=True, check=False
-    )
+    usage = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
     return usage.stdout.split()[1]
 
 
@@ -114,9 +102,7 @@ def base_env(work_dir: Path) -> dict:
     return env
 
 
-def prepare_project(
-    work_dir: Path, env: dict, extra_context: dict | None = None
-) -> Path:
+def prepare_project(work_dir: Path, env: dict, extra_context: dict | None = None) -> Path:
     """Bake the default project, install it, and give it a fresh migrated, seeded database."""
     work_dir.mkdir(parents=True, exist_ok=True)
     config = work_dir / "cookiecutter-config.yaml"
@@ -133,9 +119,7 @@ def prepare_project(
     )
     (work_dir / "bench.db").unlink(missing_ok=True)
     for target in ("install", "migrate", "seed"):
-        subprocess.run(
-            ["make", "--no-print-directory", target], cwd=project, env=env, check=True
-        )
+        subprocess.run(["make", "--no-print-directory", target], cwd=project, env=env, check=True)
     # Deployments start from compiled bytecode (pip and image builds compile; uv does not).
     python = str(project / ".venv" / "bin" / "python")
     subprocess.run(
@@ -184,9 +168,7 @@ def time_starts(project: Path, env: dict, dsn: str, count: int) -> dict:
             "max": max(wall),
             "cpu_median": statistics.median(cpu),
         }
-        print(
-            f"start to first 200 on /health, {variant}: {starts[variant]}", flush=True
-        )
+        print(f"start to first 200 on /health, {variant}: {starts[variant]}", flush=True)
     return starts
 
 
@@ -223,16 +205,10 @@ def wrk(server: services.Server, endpoint: dict, args, seconds: int) -> dict:
     ]
     command += ["-s", str(LOAD_SCRIPT), server.base_url]
     cpu_before = services.cpu_seconds(server.process)
-    output = subprocess.run(
-        command, env=env, capture_output=True, text=True, check=True
-    ).stdout
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     cpu_used = services.cpu_seconds(server.process) - cpu_before
-    result = json.loads(
-        next(line for line in output.splitlines() if line.startswith("{"))
-    )
-    failed = sum(
-        result[key] for key in result if key.endswith("errors") or key == "non_2xx"
-    )
+    result = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
+    failed = sum(result[key] for key in result if key.endswith("errors") or key == "non_2xx")
     return {
         "rps": result["requests"] / (result["duration_us"] / 1e6),
         "p50_ms": result["p50_us"] / 1000,
@@ -244,12 +220,7 @@ def wrk(server: services.Server, endpoint: dict, args, seconds: int) -> dict:
 
 
 def measure(servers: dict, endpoints: dict, args) -> list[dict]:
-    plan = [
-        (name, variant)
-        for name in endpoints
-        for variant in servers
-        if variant != "ceiling"
-    ]
+    plan = [(name, variant) for name in endpoints for variant in servers if variant != "ceiling"]
     plan.insert(1, ("health", "ceiling"))
     for name, variant in plan:
         wrk(servers[variant], endpoints[name], args, args.warmup)
@@ -320,9 +291,7 @@ def prepare_requests(endpoints: dict, base_url: str) -> None:
             endpoint["token"] = token
     if "checkout" in endpoints:
         cart = {"items": [{"product_id": products[0]["id"], "quantity": 1}]}
-        endpoints["checkout"]["body"] = json.dumps(
-            {**cart, "payment_token": "tok_bench"}
-        )
+        endpoints["checkout"]["body"] = json.dumps({**cart, "payment_token": "tok_bench"})
 
 
 def main() -> None:

@@ -3,9 +3,9 @@
 Bakes the default project into `.screenshot/`, runs its `make errors INBOX=spotlight`, serves
 it with Spotlight and Sentry logs on and no DSN, and walks a user through sign-up, a checkout
 and a receipt email, traced by a client with the Sentry SDK as a front end would be
-(`checkout_journey.py`), so that the checkout and its email are one trace. Headless Chromium (Debian's
-package, installed when missing), driven by playwright-core from the npm registry, opens that
-trace in Spotlight's UI and saves the picture:
+(`checkout_journey.py`), so that the checkout and its email are one trace. Headless Chromium
+(Debian's package, installed when missing), driven by playwright-core from the npm registry,
+opens that trace in Spotlight's UI and saves the picture:
 
     python -m benchmarks.screenshot [--output docs/spotlight-checkout-trace.png]
 """
@@ -24,9 +24,7 @@ PLAYWRIGHT = "playwright-core@1"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--work-dir", type=Path, default=run.TEMPLATE_DIR / ".screenshot"
-    )
+    parser.add_argument("--work-dir", type=Path, default=run.TEMPLATE_DIR / ".screenshot")
     parser.add_argument(
         "--output",
         type=Path,
@@ -71,9 +69,7 @@ def start_spotlight(project: Path, env: dict) -> str:
         env=env,
         check=True,
     )
-    [url] = re.findall(
-        r"^SENTRY_SPOTLIGHT=(.+)$", (project / ".env").read_text(), re.MULTILINE
-    )
+    [url] = re.findall(r"^SENTRY_SPOTLIGHT=(.+)$", (project / ".env").read_text(), re.MULTILINE)
     return url
 
 
@@ -96,22 +92,16 @@ def walk_through_a_checkout(project: Path, base_url: str, spotlight: str) -> str
 def main() -> None:
     args = parse_args()
     if not shutil.which("npm"):
-        raise SystemExit(
-            "error: the screenshot needs Node.js 20 or newer with npm on PATH"
-        )
+        raise SystemExit("error: the screenshot needs Node.js 20 or newer with npm on PATH")
     env = {**run.base_env(args.work_dir), "ENVIRONMENT": "development"}
     project = run.prepare_project(args.work_dir, env)
     browser = install_browser_driver(args.work_dir)
     spotlight = start_spotlight(project, env)
     port = services.free_port()
     service_env = {**env, "SENTRY_SPOTLIGHT": spotlight, "SENTRY_LOGS": "true"}
-    command = services.uvicorn_command(
-        project, f"{run.package_name(project)}.main:app", port
-    )
+    command = services.uvicorn_command(project, f"{run.package_name(project)}.main:app", port)
     try:
-        server = services.start_server(
-            "service", command, cwd=project, env=service_env, port=port
-        )
+        server = services.start_server("service", command, cwd=project, env=service_env, port=port)
         try:
             trace_id = walk_through_a_checkout(project, server.base_url, spotlight)
             time.sleep(1)  # the email is sent after its response

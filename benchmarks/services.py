@@ -61,21 +61,15 @@ def _answers_health(port: int) -> bool:
         connection.close()
 
 
-def wait_until_healthy(
-    port: int, process: subprocess.Popen, *, poll: float = 0.005
-) -> None:
+def wait_until_healthy(port: int, process: subprocess.Popen, *, poll: float = 0.005) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(
-                f"server on port {port} exited with {process.returncode}"
-            )
+            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
         if _answers_health(port):
             return
         time.sleep(poll)
-    raise RuntimeError(
-        f"server on port {port} did not answer /health in {STARTUP_TIMEOUT}s"
-    )
+    raise RuntimeError(f"server on port {port} did not answer /health in {STARTUP_TIMEOUT}s")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -88,9 +82,7 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
-def uvicorn_command(
-    project: Path, app: str, port: int, *, app_dir: Path | None = None
-) -> list:
+def uvicorn_command(project: Path, app: str, port: int, *, app_dir: Path | None = None) -> list:
     command = [str(project / ".venv" / "bin" / "uvicorn"), app, "--host", "127.0.0.1"]
     command += ["--port", str(port)]
     if app_dir is not None:
@@ -98,9 +90,7 @@ def uvicorn_command(
     return command
 
 
-def start_server(
-    name: str, command: list, *, cwd: Path, env: dict, port: int
-) -> Server:
+def start_server(name: str, command: list, *, cwd: Path, env: dict, port: int) -> Server:
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -112,9 +102,7 @@ def start_server(
     return Server(name, port, process)
 
 
-def measure_start(
-    command: list, *, cwd: Path, env: dict, port: int
-) -> tuple[float, float]:
+def measure_start(command: list, *, cwd: Path, env: dict, port: int) -> tuple[float, float]:
     """Seconds from spawning the process to its first 200 on /health, and its CPU seconds.
 
     The CPU time says what the start costs even when other work slows the clock time down.
@@ -156,9 +144,7 @@ def envelope_sink() -> Iterator[tuple[str, list[int]]]:
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)
-        received.extend(
-            int(line.rsplit(":", 1)[1]) for line in output.splitlines() if line
-        )
+        received.extend(int(line.rsplit(":", 1)[1]) for line in output.splitlines() if line)
 
 
 def request_json(base_url: str, method: str, path: str, **kwargs) -> dict | list:
@@ -180,7 +166,5 @@ def request_json(base_url: str, method: str, path: str, **kwargs) -> dict | list
     finally:
         connection.close()
     if response.status >= 400:
-        raise RuntimeError(
-            f"{method} {path} answered {response.status}: {payload[:300]!r}"
-        )
+        raise RuntimeError(f"{method} {path} answered {response.status}: {payload[:300]!r}")
     return json.loads(payload)

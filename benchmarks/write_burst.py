@@ -105,9 +105,7 @@ def measure(
     template: Path, database: str, *, connections: int, seconds: float, extra_env: dict
 ) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="write-burst-") as workdir:
-        project, env, pg_name = prepare_project(
-            template, Path(workdir), database, extra_env
-        )
+        project, env, pg_name = prepare_project(template, Path(workdir), database, extra_env)
         try:
             with service_process(project, env) as service:
                 # A few users share the connections: signing up costs a password hash.
@@ -146,9 +144,7 @@ def cell(value: object) -> str:
 
 
 def write_report() -> None:
-    runs = [
-        json.loads(path.read_text()) for path in sorted(RAW.glob(f"{RAW_PREFIX}*.json"))
-    ]
+    runs = [json.loads(path.read_text()) for path in sorted(RAW.glob(f"{RAW_PREFIX}*.json"))]
     runs.sort(key=lambda run: run["measured_at"])
     lines = [
         "# Write burst",
@@ -156,7 +152,8 @@ def write_report() -> None:
         "Measured with `make bench-burst` (`benchmarks/write_burst.py`): the project is baked for",
         "each database, migrated and seeded, and served by uvicorn with one worker in",
         f"`ENVIRONMENT=production`, without a DSN. {USERS} users are signed up first. Then",
-        "every connection (each using one of the users) places orders (`POST /api/v1/checkout`, a new `Idempotency-Key` each)",
+        "every connection (each using one of the users) places orders (`POST /api/v1/checkout`,",
+        "a new `Idempotency-Key` each)",
         "one after the other until the time is up; then the same with sign-ups",
         "(`POST /api/v1/auth/register`, a new account each; hashing the password makes these",
         "CPU-bound). The client is httpx in one asyncio process on the same machine, so the",
@@ -178,17 +175,13 @@ def write_report() -> None:
                 f"{run['connections']} connections, {run['seconds']:.0f} s per burst."
             ),
             "",
-            "| database | burst | "
-            + " | ".join(c.replace("_", " ") for c in COLUMNS)
-            + " |",
+            "| database | burst | " + " | ".join(c.replace("_", " ") for c in COLUMNS) + " |",
             "|---|---|" + "---|" * len(COLUMNS),
         ]
         for row in run["rows"]:
             cells = [row["database"], row["kind"], *(cell(row[c]) for c in COLUMNS)]
             lines.append("| " + " | ".join(cells) + " |")
-        errors = sorted(
-            {ERROR_ID.sub("", e) for row in run["rows"] for e in row["server_errors"]}
-        )
+        errors = sorted({ERROR_ID.sub("", e) for row in run["rows"] for e in row["server_errors"]})
         if errors:
             lines += ["", "Server errors seen (bodies, without their error ids):", ""]
             lines += [f"- `{error}`" for error in errors]
@@ -198,17 +191,11 @@ def write_report() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--label", default="latest", help="the run's name in the report"
-    )
-    parser.add_argument(
-        "--description", default="", help="what was measured, one sentence"
-    )
+    parser.add_argument("--label", default="latest", help="the run's name in the report")
+    parser.add_argument("--description", default="", help="what was measured, one sentence")
     parser.add_argument("--template", type=Path, default=TEMPLATE_DIR)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument(
-        "--seconds", type=float, default=10.0, help="length of each burst"
-    )
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each burst")
     parser.add_argument(
         "--databases",
         nargs="+",
@@ -224,9 +211,7 @@ def main() -> None:
     )
     arguments = parser.parse_args()
     extra_env = dict(item.split("=", 1) for item in arguments.env)
-    if "postgresql" in arguments.databases and (
-        reason := databases.unreachable_reason()
-    ):
+    if "postgresql" in arguments.databases and (reason := databases.unreachable_reason()):
         sys.exit(f"PostgreSQL at {databases.HOST}:{databases.PORT} is needed: {reason}")
     rows = []
     for database in arguments.databases:
@@ -242,9 +227,7 @@ def main() -> None:
     run = {
         "label": arguments.label,
         "description": arguments.description,
-        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(
-            timespec="seconds"
-        ),
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": f"{os.cpu_count()} cores, {platform.platform()}, "
         f"Python {platform.python_version()}",
         "connections": arguments.connections,

@@ -50,9 +50,7 @@ def write_cookiecutter_config(directory: Path) -> Path:
     return config
 
 
-def bake(
-    output_dir: Path, config_file: Path, *, overwrite: bool = False, **options
-) -> Path:
+def bake(output_dir: Path, config_file: Path, *, overwrite: bool = False, **options) -> Path:
     """Generate a project with the template's defaults overridden by `options`."""
     project = cookiecutter(
         str(TEMPLATE_DIR),
@@ -100,7 +98,5 @@ def make_must_succeed(project: Path, *targets: str, env: dict) -> str:
     result = run_make(project, *targets, env=env)
     if result.returncode != 0:
         command = " ".join(["make", *targets])
-        pytest.fail(
-            f"{command} exited {result.returncode}:\n{result.stdout}", pytrace=False
-        )
+        pytest.fail(f"{command} exited {result.returncode}:\n{result.stdout}", pytrace=False)
     return result.stdout

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
-from tests.running_service import ServiceFailed, free_port, stop_process
+from tests.running_service import ServiceFailedError, free_port, stop_process
 
 REQUIREMENT = "bugsink>=2.6,<3"
 STARTUP_TIMEOUT = 60
@@ -70,9 +70,7 @@ class Bugsink:
             check=False,
         )
         if result.returncode != 0:
-            raise ServiceFailed(
-                f"bugsink-manage {' '.join(arguments)}:\n{result.stderr}"
-            )
+            raise ServiceFailedError(f"bugsink-manage {' '.join(arguments)}:\n{result.stderr}")
         return result.stdout
 
     def prepare(self) -> None:
@@ -126,9 +124,7 @@ class Bugsink:
                 yield self
             except Exception as error:
                 log.seek(0)
-                raise ServiceFailed(
-                    f"{error}\n--- bugsink log ---\n{log.read()}"
-                ) from error
+                raise ServiceFailedError(f"{error}\n--- bugsink log ---\n{log.read()}") from error
             finally:
                 stop_process(process)
 
@@ -136,7 +132,7 @@ class Bugsink:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise ServiceFailed(f"bugsink exited with {process.returncode}")
+                raise ServiceFailedError(f"bugsink exited with {process.returncode}")
             ready_url = f"{self.base_url}/health/ready"
             with (
                 contextlib.suppress(OSError),
@@ -144,7 +140,7 @@ class Bugsink:
             ):
                 return
             time.sleep(0.2)
-        raise ServiceFailed(f"bugsink did not answer within {STARTUP_TIMEOUT}s")
+        raise ServiceFailedError(f"bugsink did not answer within {STARTUP_TIMEOUT}s")
 
     def api(self, path: str, body: dict | None = None, **query: str) -> dict:
         """Call the canonical REST API: GET, or POST when there is a body."""
@@ -176,16 +172,12 @@ class Bugsink:
 
     def events(self, issue_id: str) -> list[dict]:
         """Every event of an issue, with its full `data` as the SDK sent it."""
-        return [
-            self.api(f"events/{e['id']}/") for e in self._all("events/", issue=issue_id)
-        ]
+        return [self.api(f"events/{e['id']}/") for e in self._all("events/", issue=issue_id)]
 
     def kept_envelopes(self) -> list[bytes]:
         """The raw envelopes as received, decompressed."""
         with contextlib.closing(sqlite3.connect(self.directory / "db.sqlite3")) as db:
-            return [
-                bytes(row[0]) for row in db.execute("SELECT data FROM ingest_envelope")
-            ]
+            return [bytes(row[0]) for row in db.execute("SELECT data FROM ingest_envelope")]
 
     def _all(self, path: str, **query: str) -> list[dict]:
         page = self.api(path, **query)

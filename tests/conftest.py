@@ -32,9 +32,9 @@ from tests.interpreters import find_python
 from tests.lifting import HOSTS, build_venvs
 from tests.option_sets import OPTION_SETS
 
-PYTHON_VERSIONS = json.loads(
-    (Path(__file__).parent.parent / "cookiecutter.json").read_text()
-)["python_version"]
+PYTHON_VERSIONS = json.loads((Path(__file__).parent.parent / "cookiecutter.json").read_text())[
+    "python_version"
+]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -48,15 +48,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("option_sets")
     names = marker.args if marker else OPTION_SETS
     if unknown := set(names) - set(OPTION_SETS):
-        raise pytest.UsageError(
-            f"{metafunc.function.__name__}: no option sets {unknown}"
-        )
+        raise pytest.UsageError(f"{metafunc.function.__name__}: no option sets {unknown}")
     metafunc.parametrize(
         "option_set",
         [
-            pytest.param(
-                name, id=name, marks=() if marker else pytest.mark.xdist_group(name)
-            )
+            pytest.param(name, id=name, marks=() if marker else pytest.mark.xdist_group(name))
             for name in names
         ],
         scope="session",
@@ -163,10 +159,7 @@ def database_env(
         yield {"DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
         return
     _require_postgres()
-    names = [
-        databases.unique_name(f"{baked_project.package}_{use}")
-        for use in ("app", "test")
-    ]
+    names = [databases.unique_name(f"{baked_project.package}_{use}") for use in ("app", "test")]
     try:
         app_url, test_url = (databases.create(name) for name in names)
         yield {"DATABASE_URL": app_url, "TEST_DATABASE_URL": test_url}
@@ -176,9 +169,7 @@ def database_env(
 
 
 @pytest.fixture(scope="session")
-def seeded_env(
-    installed_project: BakedProject, database_env: dict, tools_bin: Path
-) -> dict:
+def seeded_env(installed_project: BakedProject, database_env: dict, tools_bin: Path) -> dict:
     """Environment for commands against a database that `make migrate seed` has filled."""
     env = command_env(tools_bin, **database_env)
     make_must_succeed(installed_project.root, "migrate", env=env)

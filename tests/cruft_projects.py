@@ -42,9 +42,7 @@ def run_cruft(directory: Path, *args: str, env: dict) -> subprocess.CompletedPro
 
 def template_repository(destination: Path) -> str:
     """Copy the template's files, committed or not, into a new repository; return the commit."""
-    listed = git(
-        TEMPLATE_DIR, "ls-files", "-z", "--cached", "--others", "--exclude-standard"
-    )
+    listed = git(TEMPLATE_DIR, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     for relative in filter(None, listed.split("\0")):
         source = TEMPLATE_DIR / relative
         if source.is_file():

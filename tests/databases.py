@@ -61,7 +61,5 @@ def drop(name: str) -> None:
 def query(name: str, sql: str) -> list[str]:
     """The first column of every row `sql` returns in database `name`."""
     command = ["psql", "-h", HOST, "-p", PORT, "-U", USER, "-d", name, "-Atc", sql]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=60, check=True
-    )
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     return result.stdout.split()

@@ -112,9 +112,7 @@ class Session:
             "to": "friend@example.com",
             "note": f"Pay with {CARD_NUMBER} if it fails.",
         }
-        response = self.client.post(
-            "/api/v1/emails/send", json=email, headers=self.auth
-        )
+        response = self.client.post("/api/v1/emails/send", json=email, headers=self.auth)
         assert response.status_code == 202, response.text
 
     def hit_setup_check(self) -> None:
@@ -126,10 +124,7 @@ class Session:
 
     def make_expected_mistakes(self) -> None:
         """A 404 and a bad login: answered, never reported."""
-        assert (
-            self.client.get("/api/v1/no-such-route", headers=self.auth).status_code
-            == 404
-        )
+        assert self.client.get("/api/v1/no-such-route", headers=self.auth).status_code == 404
         bad_login = self.client.post(
             "/api/v1/auth/login",
             data={"username": self.user["email"], "password": PASSWORD + "-wrong"},

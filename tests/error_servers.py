@@ -56,11 +56,7 @@ class Envelope:
             header = json.loads(raw[position:end])
             position = end + 1
             # A payload with a length may contain newlines itself.
-            end = (
-                position + header["length"]
-                if "length" in header
-                else self._line_end(position)
-            )
+            end = position + header["length"] if "length" in header else self._line_end(position)
             items.append((header, raw[position:end]))
             position = end + 1
         return items
@@ -71,9 +67,7 @@ class Envelope:
 
     def payloads(self, item_type: str) -> list[dict]:
         return [
-            json.loads(payload)
-            for header, payload in self.items
-            if header.get("type") == item_type
+            json.loads(payload) for header, payload in self.items if header.get("type") == item_type
         ]
 
 
@@ -125,9 +119,7 @@ class EnvelopeSink:
         while not predicate(self):
             if time.monotonic() > deadline:
                 kinds = [h.get("type") for e in self.envelopes for h, _ in e.items]
-                raise AssertionError(
-                    f"nothing matching arrived in {timeout}s; got {kinds}"
-                )
+                raise AssertionError(f"nothing matching arrived in {timeout}s; got {kinds}")
             time.sleep(0.1)
 
     def _receive(self, path: str, headers, body: bytes) -> tuple[int, bytes]:
@@ -156,9 +148,7 @@ class EnvelopeSink:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
-                status, body = sink._receive(
-                    self.path, self.headers, self.rfile.read(length)
-                )
+                status, body = sink._receive(self.path, self.headers, self.rfile.read(length))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -22,17 +22,13 @@ def default_answers() -> dict:
 
 def load_hook(name: str) -> ModuleType:
     """Import a hook unrendered: its Jinja lives in a string, so its functions are usable."""
-    spec = importlib.util.spec_from_file_location(
-        name, TEMPLATE_DIR / "hooks" / f"{name}.py"
-    )
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE_DIR / "hooks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def run_rendered_hook(
-    name: str, answers: dict, cwd: Path
-) -> subprocess.CompletedProcess:
+def run_rendered_hook(name: str, answers: dict, cwd: Path) -> subprocess.CompletedProcess:
     """Render a hook with `answers` the way cookiecutter does and run it in `cwd`."""
     source = (TEMPLATE_DIR / "hooks" / f"{name}.py").read_text()
     context = {"cookiecutter": answers}

@@ -18,9 +18,7 @@ def _pyenv_versions() -> list[Path]:
 
 
 def _runs(interpreter: str) -> bool:
-    result = subprocess.run(
-        [interpreter, "--version"], capture_output=True, check=False
-    )
+    result = subprocess.run([interpreter, "--version"], capture_output=True, check=False)
     return result.returncode == 0
 
 

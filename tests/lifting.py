@@ -75,8 +75,16 @@ def build_venvs(directory: Path, env: dict) -> dict[str, Path]:
                 shutil.rmtree(venv, ignore_errors=True)
                 commands = [
                     [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
-                    [uv, "pip", "install", "--quiet", "--python", str(python)]
-                    + [*APP_REQUIREMENTS, sdk],
+                    [
+                        uv,
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--python",
+                        str(python),
+                        *APP_REQUIREMENTS,
+                        sdk,
+                    ],
                 ]
                 for command in commands:
                     subprocess.run(
@@ -91,10 +99,7 @@ def build_venvs(directory: Path, env: dict) -> dict[str, Path]:
         return python
 
     with ThreadPoolExecutor() as pool:
-        futures = {
-            name: pool.submit(build, name, sdk)
-            for name, sdk in sdk_requirements().items()
-        }
+        futures = {name: pool.submit(build, name, sdk) for name, sdk in sdk_requirements().items()}
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -196,9 +201,7 @@ def _bearer(path: str, body: dict | None = None, params: dict | None = None):
 
 
 def _session_sign_in(client: httpx.Client) -> dict:
-    response = client.post(
-        "/shop/login", json={"user_id": 3, "password": "hunter2-pass"}
-    )
+    response = client.post("/shop/login", json={"user_id": 3, "password": "hunter2-pass"})
     assert response.status_code == 200, response.text
     assert client.cookies.get("session")
     return {}
@@ -217,9 +220,7 @@ def forged_jwt(claims: dict, key: bytes = b"not-the-apps-key") -> str:
 
 
 BILLING_USER = "7d0c1a52-3f6e-4a8e-9a53-0c9d1a7e2b11"
-FORGED_JWT = forged_jwt(
-    {"sub": "1", "aud": ["fastapi-users:auth"], "exp": int(time.time()) + 3600}
-)
+FORGED_JWT = forged_jwt({"sub": "1", "aud": ["fastapi-users:auth"], "exp": int(time.time()) + 3600})
 FORGED_SESSION = "eyJ1c2VyX2lkIjogMX0=.ZZZZZZ.forgedsignatureforgedsignat"
 
 HOSTS = {

@@ -51,15 +51,11 @@ class OwnPostgres:
         if result.returncode != 0:
             log = self.directory / "server.log"
             server_log = log.read_text() if log.exists() else ""
-            raise RuntimeError(
-                f"{tool} failed: {result.stdout}{result.stderr}\n{server_log}"
-            )
+            raise RuntimeError(f"{tool} failed: {result.stdout}{result.stderr}\n{server_log}")
         return result.stdout
 
     def init(self) -> None:
-        self._run(
-            "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"
-        )
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
 
     def start(self) -> None:
         options = (

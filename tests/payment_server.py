@@ -21,9 +21,7 @@ class PaymentServer:
         self.charges: Counter[str] = Counter()
         self._answering = threading.Event()
         self._lock = threading.Lock()
-        self._server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), self._handler_class()
-        )
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 

@@ -25,7 +25,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class ServiceFailed(AssertionError):
+class ServiceFailedError(AssertionError):
     pass
 
 
@@ -91,9 +91,7 @@ def service_process(
             yield service
         except Exception as error:
             stop_process(process)
-            raise ServiceFailed(
-                f"{error}\n--- service log ---\n{service.output()}"
-            ) from error
+            raise ServiceFailedError(f"{error}\n--- service log ---\n{service.output()}") from error
         finally:
             stop_process(process)
 
@@ -131,7 +129,7 @@ def celery_worker(project: BakedProject, env: dict, queue: str) -> Iterator[Serv
             deadline = time.monotonic() + STARTUP_TIMEOUT
             while "ready." not in worker.output():
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise ServiceFailed(f"the worker did not start:\n{worker.output()}")
+                    raise ServiceFailedError(f"the worker did not start:\n{worker.output()}")
                 time.sleep(0.2)
             yield worker
         finally:
@@ -154,14 +152,14 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServiceFailed(
+            raise ServiceFailedError(
                 f"the service exited with {process.returncode} before answering"
             )
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
                 return
         time.sleep(0.2)
-    raise ServiceFailed(f"/health did not answer 200 within {STARTUP_TIMEOUT}s")
+    raise ServiceFailedError(f"/health did not answer 200 within {STARTUP_TIMEOUT}s")
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -21,9 +21,7 @@ def require_npm_registry() -> None:
     if reason is None:
         return
     if os.environ.get("CI"):
-        pytest.fail(
-            f"Spotlight cannot be installed when CI is set: {reason}", pytrace=False
-        )
+        pytest.fail(f"Spotlight cannot be installed when CI is set: {reason}", pytrace=False)
     pytest.skip(f"Spotlight cannot be installed: {reason}")
 
 
@@ -53,9 +51,7 @@ class SpotlightStream:
         self.base_url = base_url
         self.envelopes: list[list] = []
         self._lock = threading.Lock()
-        self._client = httpx.Client(
-            base_url=base_url, timeout=httpx.Timeout(10, read=None)
-        )
+        self._client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10, read=None))
         self._thread = threading.Thread(target=self._follow, daemon=True)
         self._stopped = threading.Event()
 
@@ -70,9 +66,7 @@ class SpotlightStream:
 
     def _follow(self) -> None:
         try:
-            with self._client.stream(
-                "GET", "/stream", params={"client": "tests"}
-            ) as response:
+            with self._client.stream("GET", "/stream", params={"client": "tests"}) as response:
                 for line in response.iter_lines():
                     if self._stopped.is_set():
                         return
@@ -113,10 +107,6 @@ class SpotlightStream:
         while not predicate(self):
             if time.monotonic() > deadline:
                 with self._lock:
-                    kinds = [
-                        h.get("type") for _, items in self.envelopes for h, _ in items
-                    ]
-                raise AssertionError(
-                    f"nothing matching arrived in {timeout}s; got {kinds}"
-                )
+                    kinds = [h.get("type") for _, items in self.envelopes for h, _ in items]
+                raise AssertionError(f"nothing matching arrived in {timeout}s; got {kinds}")
             time.sleep(0.1)

@@ -53,9 +53,7 @@ def test_own_test_suite_passes(
     assert PYTEST_PASSED.search(output), f"make test ran no tests:\n{output}"
 
 
-def test_migrate_and_seed_can_run_again(
-    installed_project: BakedProject, seeded_env: dict
-) -> None:
+def test_migrate_and_seed_can_run_again(installed_project: BakedProject, seeded_env: dict) -> None:
     make_must_succeed(installed_project.root, "migrate", "seed", env=seeded_env)
 
 
@@ -67,9 +65,7 @@ def test_residue_check_names_file_and_line(tmp_path: Path) -> None:
     )
     (tmp_path / "logo.png").write_bytes(b"\x89PNG\0{{")
     (tmp_path / ".github").mkdir()
-    (tmp_path / ".github/ci.yaml").write_text(
-        "sha: ${{ github.sha }}\nname: {{ name }}\n"
-    )
+    (tmp_path / ".github/ci.yaml").write_text("sha: ${{ github.sha }}\nname: {{ name }}\n")
     files = ("{{cookiecutter.x}}.txt", "settings.py", "logo.png", ".github/ci.yaml")
     assert list(template_residue(BakedProject(tmp_path, {}, files))) == [
         "{{cookiecutter.x}}.txt: in the file name",

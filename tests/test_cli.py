@@ -18,8 +18,8 @@ def run_cookiecutter(config_file: Path, *arguments: str) -> subprocess.Completed
             str(TEMPLATE_DIR),
             "--config-file",
             str(config_file),
-        ]
-        + list(arguments),
+            *list(arguments),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -43,14 +43,10 @@ def test_key_value_answers_then_replay(tmp_path: Path, config_file: Path) -> Non
     assert "asyncpg" in (project / "pyproject.toml").read_text()
     assert "cd billing-api" in first.stdout or str(project) in first.stdout
 
-    replayed = run_cookiecutter(
-        config_file, "--replay", "-o", str(tmp_path / "replayed")
-    )
+    replayed = run_cookiecutter(config_file, "--replay", "-o", str(tmp_path / "replayed"))
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     again = tmp_path / "replayed" / "billing-api"
-    assert (again / "pyproject.toml").read_text() == (
-        project / "pyproject.toml"
-    ).read_text()
+    assert (again / "pyproject.toml").read_text() == (project / "pyproject.toml").read_text()
     assert sorted(p.relative_to(again) for p in again.rglob("*")) == sorted(
         p.relative_to(project) for p in project.rglob("*")
     )

@@ -88,9 +88,7 @@ def test_a_session_arrives_grouped_and_scrubbed(
     assert data["request"]["url"].endswith("/debug/sentry")
     assert "GET /debug/sentry" in _crumbs(data)
 
-    _, payments = _issue_of(
-        issues, lambda data: data.get("fingerprint") == PAYMENT_FINGERPRINT
-    )
+    _, payments = _issue_of(issues, lambda data: data.get("fingerprint") == PAYMENT_FINGERPRINT)
     assert sorted(e["data"]["contexts"]["order"]["id"] for e in payments) == sorted(
         order["id"] for order in session.orders
     )
@@ -105,12 +103,8 @@ def test_a_session_arrives_grouped_and_scrubbed(
         issues,
         lambda data: data.get("fingerprint", [])[:3] == ["handled", "email", "smtp"],
     )
-    [welcome] = [
-        e for e in emails if e["data"]["request"]["url"].endswith("/auth/register")
-    ]
-    [email] = [
-        e for e in emails if e["data"]["request"]["url"].endswith("/emails/send")
-    ]
+    [welcome] = [e for e in emails if e["data"]["request"]["url"].endswith("/auth/register")]
+    [email] = [e for e in emails if e["data"]["request"]["url"].endswith("/emails/send")]
     assert "user" not in welcome["data"], "sign-up is anonymous"
     assert email["data"]["tags"]["plan"] == "free"
     assert "Email queued" in _crumbs(email["data"])
@@ -139,8 +133,7 @@ def _assert_traced(sink: EnvelopeSink, *, unhandled: dict) -> None:
 
     setup_check = transactions["/debug/sentry"]
     assert (
-        unhandled["contexts"]["trace"]["trace_id"]
-        == setup_check["contexts"]["trace"]["trace_id"]
+        unhandled["contexts"]["trace"]["trace_id"] == setup_check["contexts"]["trace"]["trace_id"]
     )
     assert setup_check["contexts"]["trace"]["status"] == "internal_error"
     assert "/health" not in transactions, "health checks must not be traced"

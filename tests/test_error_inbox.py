@@ -14,9 +14,7 @@ pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("deliv
 
 
 def _dsn_in_env_file(project: Path) -> str:
-    [dsn] = re.findall(
-        r"^SENTRY_DSN=(.+)$", (project / ".env").read_text(), re.MULTILINE
-    )
+    [dsn] = re.findall(r"^SENTRY_DSN=(.+)$", (project / ".env").read_text(), re.MULTILINE)
     return dsn
 
 
@@ -52,12 +50,8 @@ def test_make_errors_starts_an_inbox_that_receives_events(
             headers={"Authorization": f"Bearer {state['token']}"},
         ) as inbox:
             project_id = dsn.rsplit("/", 1)[1]
-            [issue] = inbox.get("issues/", params={"project": project_id}).json()[
-                "results"
-            ]
-            [event] = inbox.get("events/", params={"issue": issue["id"]}).json()[
-                "results"
-            ]
+            [issue] = inbox.get("issues/", params={"project": project_id}).json()["results"]
+            [event] = inbox.get("events/", params={"issue": issue["id"]}).json()["results"]
         assert issue["calculated_type"] == "SetupCheckError"
         assert event["event_id"].replace("-", "") == error_id
     finally:

@@ -50,9 +50,7 @@ def bearer_token(service: Service) -> str:
             },
         )
         assert registered.status_code == 202, registered.text
-        login = client.post(
-            "/api/v1/auth/login", data={"username": email, "password": password}
-        )
+        login = client.post("/api/v1/auth/login", data={"username": email, "password": password})
         assert login.status_code == 200, login.text
         token = logged_verification_token(service, email)
         verified = client.post("/api/v1/auth/verify-email", json={"token": token})

@@ -28,9 +28,7 @@ def tree(root: Path) -> dict[str, bytes]:
     [{}, {"database": "postgresql", "task_queue": "celery"}],
     ids=["background", "celery"],
 )
-def test_lifted_package_is_the_baked_projects_observability(
-    tmp_path: Path, options: dict
-) -> None:
+def test_lifted_package_is_the_baked_projects_observability(tmp_path: Path, options: dict) -> None:
     config = write_cookiecutter_config(tmp_path)
     project = bake(tmp_path / "baked", config, package_name="ledger", **options)
     task_queue = options.get("task_queue", "background")
@@ -46,9 +44,7 @@ def test_lifted_package_is_the_baked_projects_observability(
     baked = tree(project / "ledger" / "observability")
     lifted = tree(tmp_path / "host" / "ledger" / "observability")
     assert lifted == baked
-    assert ("CeleryIntegration" in lifted["sentry.py"].decode()) == (
-        task_queue == "celery"
-    )
+    assert ("CeleryIntegration" in lifted["sentry.py"].decode()) == (task_queue == "celery")
 
 
 def test_lifting_without_sqlalchemy_leaves_out_the_sql_module(tmp_path: Path) -> None:
@@ -135,9 +131,7 @@ def test_a_git_clone_of_the_template_lifts_the_same_files(tmp_path: Path) -> Non
         timeout=120,
     )
 
-    from_clone = lift(
-        tmp_path / "a" / "app", "package_name=app", template=f"git+file://{clone}"
-    )
+    from_clone = lift(tmp_path / "a" / "app", "package_name=app", template=f"git+file://{clone}")
     from_tree = lift(tmp_path / "b" / "app", "package_name=app")
 
     assert from_clone.returncode == 0, from_clone.stdout + from_clone.stderr

@@ -79,11 +79,7 @@ def running_hosts(
                 port = free_port()
                 log = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
                 env = {
-                    **{
-                        k: v
-                        for k, v in os.environ.items()
-                        if not k.startswith("SENTRY")
-                    },
+                    **{k: v for k, v in os.environ.items() if not k.startswith("SENTRY")},
                     **host.env(data),
                     "SENTRY_DSN": sink.dsn(),
                     "SENTRY_TRACES_SAMPLE_RATE": "1.0",
@@ -91,8 +87,17 @@ def running_hosts(
                     "LOG_JSON": "true",
                 }
                 process = subprocess.Popen(
-                    [str(python), "-m", "uvicorn", f"{host.package}.main:app"]
-                    + ["--host", "127.0.0.1", "--port", str(port), *host.uvicorn_args],
+                    [
+                        str(python),
+                        "-m",
+                        "uvicorn",
+                        f"{host.package}.main:app",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(port),
+                        *host.uvicorn_args,
+                    ],
                     cwd=lifted_hosts[name],
                     env=env,
                     stdout=log,
@@ -258,8 +263,18 @@ def test_the_apps_own_tests_pass_with_the_package_wired(
         data.mkdir()
         env.update(HOSTS[name].env(data), PYTHONPATH=str(root))
         runs[f"{name}-{sdk}"] = subprocess.Popen(
-            [str(lift_venvs[sdk]), "-m", "pytest", "-q", "-s", "-p", f"{package}.main"]
-            + ["-p", "no:cacheprovider", "tests"],
+            [
+                str(lift_venvs[sdk]),
+                "-m",
+                "pytest",
+                "-q",
+                "-s",
+                "-p",
+                f"{package}.main",
+                "-p",
+                "no:cacheprovider",
+                "tests",
+            ],
             cwd=root,
             env=env,
             stdout=subprocess.PIPE,

@@ -19,20 +19,17 @@ from tests.test_baked_project import template_residue
 
 CHOICES = {
     name: values
-    for name, values in json.loads(
-        (TEMPLATE_DIR / "cookiecutter.json").read_text()
-    ).items()
+    for name, values in json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()).items()
     if isinstance(values, list)
 }
 COMBINATIONS = [
-    dict(zip(CHOICES, values, strict=True))
-    for values in itertools.product(*CHOICES.values())
+    dict(zip(CHOICES, values, strict=True)) for values in itertools.product(*CHOICES.values())
 ]
 REFUSED = [{"task_queue": "celery", "database": "sqlite"}]
 # Files that exist only for some answers: (option, value) -> paths present exactly then.
 OPTIONAL_FILES = {
     ("docker", "yes"): ["Dockerfile", ".dockerignore", "compose.yaml"],
-    ("ci", "github"): [".github/workflows/ci.yaml"],
+    ("ci", "github"): [".github/workflows/ci.yaml", ".github/dependabot.yml"],
     ("task_queue", "celery"): ["{package}/worker.py", "{package}/core/task_queue.py"],
 }
 TOOLS = Path(sys.executable).parent
@@ -49,12 +46,8 @@ def is_refused(answers: dict) -> bool:
 
 
 def run_tool(*command: str, cwd: Path) -> str:
-    result = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, (
-        f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}"
-    )
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout}{result.stderr}"
     return result.stdout
 
 
@@ -66,9 +59,7 @@ def bakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | None]:
         workdir = tmp_path_factory.mktemp(combination_id(answers))
         config = write_cookiecutter_config(workdir)
         try:
-            results[combination_id(answers)] = bake(
-                workdir / "output", config, **answers
-            )
+            results[combination_id(answers)] = bake(workdir / "output", config, **answers)
         except FailedHookException:
             results[combination_id(answers)] = None
     return results
@@ -91,9 +82,7 @@ def test_combination_bakes_clean_or_is_refused(
     for (option, value), paths in OPTIONAL_FILES.items():
         for path in paths:
             exists = (root / path.format(package=package)).exists()
-            assert exists == (answers[option] == value), (
-                f"{path} with {option}={answers[option]}"
-            )
+            assert exists == (answers[option] == value), f"{path} with {option}={answers[option]}"
 
     run_tool(str(TOOLS / "ruff"), "check", "--no-cache", ".", cwd=root)
     run_tool(str(TOOLS / "ruff"), "format", "--check", "--no-cache", ".", cwd=root)

@@ -11,9 +11,7 @@ from tests.hook_scripts import load_hook
 
 
 def secret_key(project: Path) -> str:
-    match = re.search(
-        r"^SECRET_KEY=(.*)$", (project / ".env").read_text(), re.MULTILINE
-    )
+    match = re.search(r"^SECRET_KEY=(.*)$", (project / ".env").read_text(), re.MULTILINE)
     assert match, f"{project / '.env'} has no SECRET_KEY line"
     return match.group(1)
 
@@ -31,9 +29,7 @@ def test_each_bake_gets_its_own_secret_key(tmp_path: Path, config_file: Path) ->
     assert first != second
 
 
-def test_env_file_is_readable_by_its_owner_only(
-    tmp_path: Path, config_file: Path
-) -> None:
+def test_env_file_is_readable_by_its_owner_only(tmp_path: Path, config_file: Path) -> None:
     project = bake(tmp_path, config_file)
     assert stat.S_IMODE((project / ".env").stat().st_mode) == 0o600
 
@@ -47,9 +43,7 @@ def test_env_file_keeps_the_other_settings(tmp_path: Path, config_file: Path) ->
     ]
 
 
-def test_regenerating_over_a_project_keeps_its_env(
-    tmp_path: Path, config_file: Path
-) -> None:
+def test_regenerating_over_a_project_keeps_its_env(tmp_path: Path, config_file: Path) -> None:
     project = bake(tmp_path, config_file)
     before = (project / ".env").read_bytes()
     assert bake(tmp_path, config_file, overwrite=True) == project
@@ -66,9 +60,7 @@ def test_next_steps_are_printed(
     assert "make test" in out
 
 
-def test_manifest_removes_only_what_the_answers_exclude(
-    tmp_path: Path, post_gen
-) -> None:
+def test_manifest_removes_only_what_the_answers_exclude(tmp_path: Path, post_gen) -> None:
     manifest = {
         ("database", "sqlite"): ["{package_name}/postgres_only.py", "deploy/postgres"],
         ("database", "postgresql"): ["sqlite_only.txt"],
@@ -98,16 +90,10 @@ def test_manifest_ignores_options_the_template_lacks(tmp_path: Path, post_gen) -
     assert (tmp_path / "Dockerfile").exists()
 
 
-def test_env_file_gets_a_secret_key_even_if_the_example_lacks_one(
-    tmp_path: Path, post_gen
-) -> None:
+def test_env_file_gets_a_secret_key_even_if_the_example_lacks_one(tmp_path: Path, post_gen) -> None:
     (tmp_path / ".env.example").write_text("ENVIRONMENT=development\n")
     assert post_gen.write_env_file(tmp_path) is True
-    assert (
-        (tmp_path / ".env")
-        .read_text()
-        .startswith("ENVIRONMENT=development\nSECRET_KEY=")
-    )
+    assert (tmp_path / ".env").read_text().startswith("ENVIRONMENT=development\nSECRET_KEY=")
 
 
 def test_env_file_is_not_written_without_an_example(tmp_path: Path, post_gen) -> None:

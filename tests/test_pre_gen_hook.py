@@ -17,19 +17,13 @@ BAD_ANSWERS = [
         id="blank-name",
     ),
     pytest.param({"project_slug": "My Svc"}, "project_slug", id="slug-with-space"),
-    pytest.param(
-        {"project_slug": "orders--api"}, "project_slug", id="slug-double-hyphen"
-    ),
-    pytest.param(
-        {"project_slug": "2fa-service"}, "project_slug", id="slug-leading-digit"
-    ),
+    pytest.param({"project_slug": "orders--api"}, "project_slug", id="slug-double-hyphen"),
+    pytest.param({"project_slug": "2fa-service"}, "project_slug", id="slug-leading-digit"),
     pytest.param({"package_name": "Orders"}, "package_name", id="package-uppercase"),
     pytest.param({"package_name": "orders-api"}, "package_name", id="package-hyphen"),
     pytest.param({"package_name": "class"}, "package_name", id="package-keyword"),
     pytest.param({"package_name": "json"}, "package_name", id="package-shadows-stdlib"),
-    pytest.param(
-        {"package_name": "sentry_sdk"}, "package_name", id="package-shadows-dependency"
-    ),
+    pytest.param({"package_name": "sentry_sdk"}, "package_name", id="package-shadows-dependency"),
     pytest.param({"author_email": "jane.example.com"}, "author_email", id="email"),
     pytest.param({"version": "first"}, "version", id="version"),
     pytest.param({"project_name": "Caf\u00e9"}, "project_name", id="name-not-ascii"),
@@ -61,9 +55,7 @@ def test_bad_answer_is_refused(
     assert_refused(capfd, field, output_dir)
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("python_version", "3.10"), ("database", "mysql")]
-)
+@pytest.mark.parametrize(("field", "value"), [("python_version", "3.10"), ("database", "mysql")])
 def test_unknown_choice_in_replay_file_is_refused(
     field: str,
     value: str,
@@ -74,9 +66,7 @@ def test_unknown_choice_in_replay_file_is_refused(
     # Cookiecutter rejects unknown choices given on the command line itself; an edited
     # replay file is how one reaches the hook.
     replay_file = tmp_path / "edited.json"
-    replay_file.write_text(
-        json.dumps({"cookiecutter": {**default_answers(), field: value}})
-    )
+    replay_file.write_text(json.dumps({"cookiecutter": {**default_answers(), field: value}}))
     output_dir = tmp_path / "output"
     output_dir.mkdir()
     with pytest.raises(FailedHookException):
@@ -94,9 +84,7 @@ def test_answers_with_quotes_and_backslashes_reach_the_hook_intact(
     field: str, tmp_path: Path
 ) -> None:
     tricky = 'Bob\'s "API" \\ \'\'\' """ {x}\nv2'
-    refused = run_rendered_hook(
-        "pre_gen_project", {**default_answers(), field: tricky}, tmp_path
-    )
+    refused = run_rendered_hook("pre_gen_project", {**default_answers(), field: tricky}, tmp_path)
 
     assert refused.returncode == 1
     (line,) = refused.stderr.splitlines()

@@ -19,10 +19,7 @@ from tests.baking import BakedProject, bake, write_cookiecutter_config
 from tests.hook_scripts import default_answers, load_hook, run_rendered_hook
 
 DEFAULTS = default_answers()
-CHECKED_FIELDS = tuple(load_hook("pre_gen_project").FIELD_CHECKS) + (
-    "python_version",
-    "database",
-)
+CHECKED_FIELDS = (*tuple(load_hook("pre_gen_project").FIELD_CHECKS), "python_version", "database")
 RUFF = Path(sys.executable).with_name("ruff")
 
 ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=70)
@@ -50,9 +47,7 @@ FIELDS = {
     "python_version": st.sampled_from(["3.11", "3.12", "3.13", "3.10"]),
     "database": st.sampled_from(["sqlite", "postgresql", "mysql"]),
 }
-ANSWER_SETS = st.fixed_dictionaries({}, optional=FIELDS).map(
-    lambda chosen: {**DEFAULTS, **chosen}
-)
+ANSWER_SETS = st.fixed_dictionaries({}, optional=FIELDS).map(lambda chosen: {**DEFAULTS, **chosen})
 
 EXTREMES = {
     **DEFAULTS,
@@ -82,9 +77,7 @@ def run(command: list[str], cwd: Path, **env: str) -> None:
         timeout=600,
         check=False,
     )
-    assert result.returncode == 0, (
-        f"{' '.join(command)}:\n{result.stdout}{result.stderr}"
-    )
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}{result.stderr}"
 
 
 def assert_lints(project: Path) -> None:
@@ -109,12 +102,8 @@ def test_answers_are_refused_in_one_line_or_bake_a_clean_project(answers: dict) 
             assert result.returncode == 1
             lines = result.stderr.splitlines()
             assert len(lines) == 1, f"expected one line on stderr, got {lines}"
-            assert lines[0].startswith(tuple(f"error: {f} " for f in CHECKED_FIELDS)), (
-                lines[0]
-            )
-            assert list(workdir.iterdir()) == [], (
-                "a refused answer set left files behind"
-            )
+            assert lines[0].startswith(tuple(f"error: {f} " for f in CHECKED_FIELDS)), lines[0]
+            assert list(workdir.iterdir()) == [], "a refused answer set left files behind"
             return
         assert result.stderr == ""
         assert_lints(bake_answers(answers, workdir))
@@ -122,9 +111,9 @@ def test_answers_are_refused_in_one_line_or_bake_a_clean_project(answers: dict) 
 
 # mypy parses with the interpreter it runs on, the default bake's (3.11): newer syntax, such as
 # the type parameters baked for python_version 3.12+, needs that newer interpreter.
-ACCEPTED = ANSWER_SETS.map(
-    lambda answers: {**answers, "python_version": "3.11"}
-).filter(lambda answers: load_hook("pre_gen_project").find_problem(answers) is None)
+ACCEPTED = ANSWER_SETS.map(lambda answers: {**answers, "python_version": "3.11"}).filter(
+    lambda answers: load_hook("pre_gen_project").find_problem(answers) is None
+)
 
 
 @pytest.mark.option_sets("default")

@@ -56,7 +56,9 @@ class Timings:
             return "no requests"
         ordered = sorted(self.seconds)
         p50 = statistics.median(ordered)
-        return f"{len(ordered)} requests, p50 {p50 * 1000:.0f} ms, worst {ordered[-1] * 1000:.0f} ms"
+        return (
+            f"{len(ordered)} requests, p50 {p50 * 1000:.0f} ms, worst {ordered[-1] * 1000:.0f} ms"
+        )
 
 
 async def sign_up(client: httpx.AsyncClient, timings: Timings) -> dict | None:
@@ -72,9 +74,7 @@ async def sign_up(client: httpx.AsyncClient, timings: Timings) -> dict | None:
     if registered.status_code != 202:
         return None
     login = await timings.time(
-        client.post(
-            "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-        )
+        client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     )
     if login.status_code != 200:
         return None
@@ -102,9 +102,7 @@ class Outcome:
 async def hung_provider_scenario(base_url: str, provider: PaymentServer) -> Outcome:
     """Checkouts hang on the provider while other users sign up, log in and read /users/me."""
     limits = httpx.Limits(max_connections=CHECKOUTS + DUPLICATES + OTHER_USERS + 4)
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=60, limits=limits
-    ) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
         buyer = await sign_up(client, Timings())
         assert buyer is not None, "the buyer could not sign up"
         products = (await client.get("/api/v1/products")).json()
@@ -115,9 +113,7 @@ async def hung_provider_scenario(base_url: str, provider: PaymentServer) -> Outc
 
         def check_out(key: str) -> asyncio.Task[httpx.Response]:
             headers = {**buyer, "Idempotency-Key": key}
-            return asyncio.create_task(
-                client.post("/api/v1/checkout", json=cart, headers=headers)
-            )
+            return asyncio.create_task(client.post("/api/v1/checkout", json=cart, headers=headers))
 
         checkouts = [check_out(f"order-{n}") for n in range(CHECKOUTS)]
         duplicates = [check_out("same-order") for _ in range(DUPLICATES)]
@@ -125,17 +121,10 @@ async def hung_provider_scenario(base_url: str, provider: PaymentServer) -> Outc
         async def all_waiting_on_the_provider() -> bool:
             return provider.hung_requests >= CHECKOUTS + 1
 
-        await wait_for(
-            all_waiting_on_the_provider, seconds=30, what="every checkout calling out"
-        )
+        await wait_for(all_waiting_on_the_provider, seconds=30, what="every checkout calling out")
         others = Timings()
-        reads = [
-            others.time(client.get("/api/v1/users/me", headers=buyer))
-            for _ in range(READS)
-        ]
-        await asyncio.gather(
-            *reads, *(sign_up(client, others) for _ in range(OTHER_USERS))
-        )
+        reads = [others.time(client.get("/api/v1/users/me", headers=buyer)) for _ in range(READS)]
+        await asyncio.gather(*reads, *(sign_up(client, others) for _ in range(OTHER_USERS)))
         done_while_hung = not any(task.done() for task in checkouts)
         return Outcome(
             checkouts=await asyncio.gather(*checkouts),
@@ -145,24 +134,16 @@ async def hung_provider_scenario(base_url: str, provider: PaymentServer) -> Outc
         )
 
 
-async def order_statuses(
-    base_url: str, headers: dict, order_ids: list[int]
-) -> list[str]:
+async def order_statuses(base_url: str, headers: dict, order_ids: list[int]) -> list[str]:
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        answers = [
-            await client.get(f"/api/v1/orders/{i}", headers=headers) for i in order_ids
-        ]
+        answers = [await client.get(f"/api/v1/orders/{i}", headers=headers) for i in order_ids]
     return [answer.json()["status"] for answer in answers]
 
 
 @pytest.fixture
-def own_database(
-    installed_project: BakedProject, tools_bin: Path, tmp_path: Path
-) -> dict:
+def own_database(installed_project: BakedProject, tools_bin: Path, tmp_path: Path) -> dict:
     """A fresh, migrated and seeded database: no other test's pending orders in it."""
-    env = command_env(
-        tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
-    )
+    env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
     make_must_succeed(installed_project.root, "migrate", "seed", env=env)
     return env
 
@@ -187,25 +168,17 @@ def test_a_hung_provider_stalls_no_one_and_loses_no_order(
 
             # Nobody else waited for the provider, and nothing failed.
             assert outcome.others.statuses, "the other users made no requests"
-            assert all(200 <= s < 300 for s in outcome.others.statuses), (
-                outcome.others.statuses
-            )
+            assert all(200 <= s < 300 for s in outcome.others.statuses), outcome.others.statuses
             assert outcome.others_done_while_checkouts_hung
             # Every checkout is kept as a pending order of its own.
             assert [r.status_code for r in outcome.checkouts] == [202] * CHECKOUTS, [
                 r.text for r in outcome.checkouts
             ]
-            assert {r.json()["status"] for r in outcome.checkouts} == {
-                "payment_pending"
-            }
+            assert {r.json()["status"] for r in outcome.checkouts} == {"payment_pending"}
             order_ids = [r.json()["id"] for r in outcome.checkouts]
             assert len(set(order_ids)) == CHECKOUTS
             # Requests repeating one key: one order, each answer names it or says "in progress".
-            named = {
-                r.json()["id"]
-                for r in outcome.duplicates
-                if r.status_code in (201, 202)
-            }
+            named = {r.json()["id"] for r in outcome.duplicates if r.status_code in (201, 202)}
             assert len(named) == 1, [r.text for r in outcome.duplicates]
             for answer in outcome.duplicates:
                 assert answer.status_code in (201, 202, 409), answer.text
@@ -221,9 +194,7 @@ def test_a_hung_provider_stalls_no_one_and_loses_no_order(
                 statuses = await order_statuses(service.url, headers, order_ids)
                 return statuses == ["paid"] * len(order_ids)
 
-            asyncio.run(
-                wait_for(all_paid, seconds=90, what="the retries paying every order")
-            )
+            asyncio.run(wait_for(all_paid, seconds=90, what="the retries paying every order"))
             charged = {key: n for key, n in provider.charges.items() if n}
             assert {f"order-{i}" for i in order_ids} <= charged.keys()
             assert all(charged[f"order-{i}"] == 1 for i in order_ids), charged
@@ -235,12 +206,8 @@ def test_a_hung_provider_stalls_no_one_and_loses_no_order(
             service.stop()
 
         events = sink.payloads("event")
-        timeouts = [
-            e for e in events if e.get("fingerprint") == PAYMENT_TIMEOUT_FINGERPRINT
-        ]
-        print(
-            f"payment timeout events sent: {len(timeouts)} for {CHECKOUTS + 1} timeouts"
-        )
+        timeouts = [e for e in events if e.get("fingerprint") == PAYMENT_TIMEOUT_FINGERPRINT]
+        print(f"payment timeout events sent: {len(timeouts)} for {CHECKOUTS + 1} timeouts")
         assert 1 <= len(timeouts) <= HANDLED_EVENTS_PER_MINUTE
         unexpected = [
             e

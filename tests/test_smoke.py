@@ -34,9 +34,7 @@ def _sign_up_and_log_in(client: httpx.Client) -> tuple[str, dict]:
         "a taken email must be answered like a free one"
     )
 
-    login = client.post(
-        "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-    )
+    login = client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     assert login.json()["token_type"] == "bearer"
     return email, login.json()
@@ -46,9 +44,7 @@ def _bearer(tokens: dict) -> dict:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-def _verify_email(
-    client: httpx.Client, mailer: Service, email: str, auth: dict
-) -> None:
+def _verify_email(client: httpx.Client, mailer: Service, email: str, auth: dict) -> None:
     """Unverified, the account cannot send email; the link verifies it, once."""
     refused = client.post("/api/v1/emails/send", json=INVITATION, headers=auth)
     assert refused.status_code == 403, refused.text
@@ -71,13 +67,8 @@ def _rotate_and_log_out(client: httpx.Client, email: str, tokens: dict) -> dict:
     rotated = _refresh(client, tokens["refresh_token"])
     assert rotated.status_code == 200, rotated.text
     assert rotated.json()["refresh_token"] != tokens["refresh_token"]
-    assert (
-        client.get("/api/v1/users/me", headers=_bearer(rotated.json())).status_code
-        == 200
-    )
-    assert _refresh(client, tokens["refresh_token"]).status_code == 401, (
-        "reuse is refused"
-    )
+    assert client.get("/api/v1/users/me", headers=_bearer(rotated.json())).status_code == 200
+    assert _refresh(client, tokens["refresh_token"]).status_code == 401, "reuse is refused"
     revoked = _refresh(client, rotated.json()["refresh_token"])
     assert revoked.status_code == 401, "reuse revokes the whole family"
 
@@ -123,9 +114,7 @@ def test_checkout_flow(installed_project: BakedProject, seeded_env: dict) -> Non
 
         products = client.get("/api/v1/products").json()
         assert products, "make seed loaded no products"
-        assert len({p["sku"] for p in products}) == len(products), (
-            "seeding duplicated products"
-        )
+        assert len({p["sku"] for p in products}) == len(products), "seeding duplicated products"
         product = products[0]
 
         cart = {
@@ -139,15 +128,11 @@ def test_checkout_flow(installed_project: BakedProject, seeded_env: dict) -> Non
         assert paid.status_code == 201, paid.text
         order = paid.json()
         assert order["status"] == "paid"
-        assert order["total_cents"] < 2 * product["price_cents"], (
-            "discount was not applied"
-        )
+        assert order["total_cents"] < 2 * product["price_cents"], "discount was not applied"
 
         repeated = client.post("/api/v1/checkout", json=cart, headers=headers)
         assert repeated.status_code in (200, 201), repeated.text
-        assert repeated.json()["id"] == order["id"], (
-            "the same Idempotency-Key made a new order"
-        )
+        assert repeated.json()["id"] == order["id"], "the same Idempotency-Key made a new order"
 
         read = client.get(f"/api/v1/orders/{order['id']}", headers=auth)
         assert read.status_code == 200, read.text

@@ -25,9 +25,7 @@ PAYMENT_FINGERPRINT = ["handled", "payment", "http", "unreachable"]
 
 
 def _spotlight_in_env_file(project: Path) -> str:
-    [url] = re.findall(
-        r"^SENTRY_SPOTLIGHT=(.+)$", (project / ".env").read_text(), re.MULTILINE
-    )
+    [url] = re.findall(r"^SENTRY_SPOTLIGHT=(.+)$", (project / ".env").read_text(), re.MULTILINE)
     return url
 
 
@@ -48,9 +46,7 @@ def test_spotlight_receives_errors_traces_and_logs_without_a_dsn(
     env = command_env(tools_bin)
     port = free_port()
     try:
-        make_must_succeed(
-            project, "errors", "INBOX=spotlight", f"ERRORS_PORT={port}", env=env
-        )
+        make_must_succeed(project, "errors", "INBOX=spotlight", f"ERRORS_PORT={port}", env=env)
         url = _spotlight_in_env_file(project)
         assert url == f"http://127.0.0.1:{port}/stream"
         again = make_must_succeed(project, "errors", "INBOX=spotlight", env=env)
@@ -96,9 +92,7 @@ def test_make_errors_says_in_one_line_that_spotlight_needs_node(
     assert not (baked_project.root / ".spotlight").exists()
 
 
-def _drive_a_session(
-    project: BakedProject, seeded_env: dict, spotlight_url: str
-) -> Session:
+def _drive_a_session(project: BakedProject, seeded_env: dict, spotlight_url: str) -> Session:
     """Sign-up, log-in, a checkout while payments are down, the setup check, then SIGTERM."""
     env = {
         **service_env(seeded_env, dsn=None),
@@ -126,9 +120,7 @@ def _assert_errors(spotlight: SpotlightStream, session: Session) -> None:
         assert "ip_address" not in event.get("user", {}), event["user"]
         assert event["environment"] == "development"
 
-    [unhandled] = [
-        e for e in events if e["exception"]["values"][-1]["type"] == "SetupCheckError"
-    ]
+    [unhandled] = [e for e in events if e["exception"]["values"][-1]["type"] == "SetupCheckError"]
     assert unhandled["event_id"] == session.error_ids[0]
     assert unhandled["user"]["id"] == user_id
     assert "GET /debug/sentry" in _crumbs(unhandled)
@@ -155,9 +147,7 @@ def _assert_traced(spotlight: SpotlightStream) -> None:
 def _payment_log(spotlight: SpotlightStream) -> dict | None:
     """The log record of the failed payment, found by the event id it names."""
     payments = [
-        e
-        for e in spotlight.payloads("event")
-        if e.get("fingerprint") == PAYMENT_FINGERPRINT
+        e for e in spotlight.payloads("event") if e.get("fingerprint") == PAYMENT_FINGERPRINT
     ]
     if not payments:
         return None
@@ -165,8 +155,7 @@ def _payment_log(spotlight: SpotlightStream) -> dict | None:
         (
             record
             for record in spotlight.log_records()
-            if record["attributes"].get("error_id", {}).get("value")
-            == payments[0]["event_id"]
+            if record["attributes"].get("error_id", {}).get("value") == payments[0]["event_id"]
         ),
         None,
     )
@@ -180,8 +169,6 @@ def _assert_logged(spotlight: SpotlightStream, session: Session) -> None:
     assert attributes["user.id"] == str(session.user["id"])
     assert attributes["request_id"]
     checkout = next(
-        t
-        for t in spotlight.payloads("transaction")
-        if t["transaction"] == "/api/v1/checkout"
+        t for t in spotlight.payloads("transaction") if t["transaction"] == "/api/v1/checkout"
     )
     assert record["trace_id"] == checkout["contexts"]["trace"]["trace_id"]

@@ -1,4 +1,4 @@
-"""The default bake pins its dependencies, installs exactly those pins, and is audited.
+"""The default bake installs exactly what its uv.lock pins, upgrades on purpose, and is audited.
 
 An audit that finds a known vulnerability fails the test. An audit that cannot reach the
 advisory service (pip-audit --strict exits non-zero without naming a vulnerability) is reported
@@ -6,54 +6,42 @@ as a skip with the reason, never as a pass.
 """
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.baking import BakedProject, command_env, make_must_succeed, run_make
-
-PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^\s;]+)", re.MULTILINE)
-
-
-def installed_version(project: BakedProject, distribution: str) -> str:
-    site_packages = next((project.root / ".venv" / "lib").glob("python*/site-packages"))
-    normalized = distribution.replace("-", "_").lower()
-    for info in site_packages.glob("*.dist-info"):
-        name, _, version = info.name.removesuffix(".dist-info").partition("-")
-        if name.lower() == normalized:
-            return version
-    raise AssertionError(f"{distribution} is not installed")
+from tests.lockfiles import frozen, locked_pins, run
 
 
 @pytest.mark.option_sets("default")
-def test_lock_pins_every_dependency_and_install_follows_it(
-    installed_project: BakedProject, tools_bin: Path
+def test_install_follows_the_lock_and_lock_upgrades_on_purpose(
+    installed_project: BakedProject, tools_bin: Path, tmp_path: Path
 ) -> None:
     env = command_env(tools_bin)
-    make_must_succeed(installed_project.root, "lock", env=env)
-    lock = (installed_project.root / "requirements.lock").read_text()
-    pins = dict(PIN.findall(lock))
-    assert {"fastapi", "sentry-sdk", "limits", "pip-audit"} <= pins.keys(), sorted(pins)
+    installed = frozen(installed_project.bin("python"), env)
+    locked = locked_pins(installed_project.root, env)
+    assert {"fastapi", "sentry-sdk", "limits", "pip-audit", "ruff", "mypy"} <= locked.keys()
+    assert {name: installed.get(name) for name in locked} == locked
 
-    make_must_succeed(installed_project.root, "install", env=env)
-    for distribution in ("fastapi", "sentry-sdk", "sqlalchemy", "starlette"):
-        assert installed_version(installed_project, distribution) == pins[distribution]
+    copy = tmp_path / installed_project.root.name
+    shutil.copytree(installed_project.root, copy, ignore=shutil.ignore_patterns(".venv"))
+    make_must_succeed(copy, "lock", env=env)
+    checked = run("uv", "lock", "--check", "--offline", cwd=copy, env=env)
+    assert checked.returncode == 0, checked.stdout
 
 
 @pytest.mark.option_sets("default")
 def test_dependency_audit(installed_project: BakedProject, tools_bin: Path) -> None:
-    result = run_make(
-        installed_project.root, "audit", env=command_env(tools_bin), timeout=600
-    )
+    result = run_make(installed_project.root, "audit", env=command_env(tools_bin), timeout=600)
     print(result.stdout)
     if result.returncode == 0:
         return
     if re.search(r"Found \d+ known vulnerabilit", result.stdout):
         pytest.fail(f"known vulnerabilities in pinned dependencies:\n{result.stdout}")
     lines = result.stdout.strip().splitlines()
-    cause = next(
-        (line for line in lines if "ERROR" in line or "could not" in line), lines[-1]
-    )
+    cause = next((line for line in lines if "ERROR" in line or "could not" in line), lines[-1])
     pytest.skip(
         f"the dependency audit could not run (advisory service unreachable?): {cause[:300]}"
     )

@@ -9,9 +9,7 @@ from tests.baking import TEMPLATE_DIR
 CHANGELOG_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\]", re.MULTILINE)
 MIGRATIONS = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "migrations" / "versions"
 # Version -> migration file -> sha256, as released. A release adds its new migrations here.
-RELEASED_MIGRATIONS = json.loads(
-    (TEMPLATE_DIR / "tests" / "released_migrations.json").read_text()
-)
+RELEASED_MIGRATIONS = json.loads((TEMPLATE_DIR / "tests" / "released_migrations.json").read_text())
 
 
 def template_version() -> str:
@@ -44,6 +42,4 @@ def test_released_migrations_are_never_edited() -> None:
         if not (MIGRATIONS / name).is_file()
         or hashlib.sha256((MIGRATIONS / name).read_bytes()).hexdigest() != digest
     ]
-    assert not changed, "released migrations were edited or removed: " + ", ".join(
-        changed
-    )
+    assert not changed, "released migrations were edited or removed: " + ", ".join(changed)

@@ -108,8 +108,7 @@ def change_template(template: Path, next_version: str) -> str:
     edit(
         template / PACKAGE_DIR / "core/config.py",
         "    log_json: bool | None = None\n",
-        "    log_json: bool | None = None\n"
-        '    support_email: str = "support@example.com"\n',
+        '    log_json: bool | None = None\n    support_email: str = "support@example.com"\n',
     )
     example = template / SLUG_DIR / ".env.example"
     example.write_text(example.read_text() + "# SUPPORT_EMAIL=support@example.com\n")
@@ -167,13 +166,11 @@ def make_user_edits(project: Path, package: str) -> None:
 def table_rows(database: Path, table: str, columns: str = "*") -> list[sqlite3.Row]:
     with sqlite3.connect(database) as connection:
         connection.row_factory = sqlite3.Row
-        query = f"SELECT {columns} FROM {table} ORDER BY id"
+        query = f"SELECT {columns} FROM {table} ORDER BY id"  # noqa: S608 (names from the test)
         return connection.execute(query).fetchall()
 
 
-def test_update_brings_template_changes_next_to_user_edits(
-    tmp_path: Path, tools_bin: Path
-) -> None:
+def test_update_brings_template_changes_next_to_user_edits(tmp_path: Path, tools_bin: Path) -> None:
     env = command_env(tools_bin)
     template = tmp_path / "template"
     project = create_project(tmp_path, template, template_repository(template), env)
@@ -216,9 +213,7 @@ def test_update_brings_template_changes_next_to_user_edits(
     config_text = (source / "core/config.py").read_text()
     assert 'email_sender: str = "orders@shop.example.com"' in config_text
     assert 'support_email: str = "support@example.com"' in config_text
-    assert (
-        "description: Mapped[str | None]" in (source / "checkout/models.py").read_text()
-    )
+    assert "description: Mapped[str | None]" in (source / "checkout/models.py").read_text()
     assert "without touching the database" in (source / "health/router.py").read_text()
     assert "SUPPORT_EMAIL" in (project / ".env.example").read_text()
     assert (project / ".env").read_text() == dotenv_before
@@ -246,9 +241,7 @@ def test_update_brings_template_changes_next_to_user_edits(
     assert "::warning" not in up_to_date.stdout
 
 
-def test_two_renders_differ_only_in_what_updates_skip(
-    option_set: str, tmp_path: Path
-) -> None:
+def test_two_renders_differ_only_in_what_updates_skip(option_set: str, tmp_path: Path) -> None:
     """cruft diffs two renders of the template: the hook must not make them differ elsewhere."""
     renders = []
     for name in ("first", "second"):
@@ -276,20 +269,14 @@ def test_two_renders_differ_only_in_what_updates_skip(
 def test_readme_and_ci_name_the_template(baked_project: BakedProject) -> None:
     """The footer says which version made the project; CI without .cruft.json stays green."""
     readme = (baked_project.root / "README.md").read_text()
-    assert readme.rstrip().endswith(
-        f"service template, version {template_version()}.</sub>"
-    )
+    assert readme.rstrip().endswith(f"service template, version {template_version()}.</sub>")
     if (baked_project.root / ".github").exists():
-        result = run_ci_step(
-            baked_project.root, command_env(Path(sys.executable).parent)
-        )
+        result = run_ci_step(baked_project.root, command_env(Path(sys.executable).parent))
         assert result.returncode == 0, result.stdout
         assert "No .cruft.json" in result.stdout
 
 
-def test_a_conflicting_edit_is_left_for_git_to_resolve(
-    tmp_path: Path, tools_bin: Path
-) -> None:
+def test_a_conflicting_edit_is_left_for_git_to_resolve(tmp_path: Path, tools_bin: Path) -> None:
     """Both sides changed one line: git's conflict markers, never a reject file."""
     env = command_env(tools_bin)
     template = tmp_path / "template"
@@ -306,9 +293,9 @@ def test_a_conflicting_edit_is_left_for_git_to_resolve(
     assert updated.returncode == 0, updated.stdout
     assert git(project, "diff", "--name-only", "--diff-filter=U") == str(router)
     text = (project / router).read_text()
-    assert (
-        "<<<<<<<" in text and "Ours: answer while alive." in text and "Theirs." in text
-    )
+    assert "<<<<<<<" in text
+    assert "Ours: answer while alive." in text
+    assert "Theirs." in text
     assert not left_behind(project), updated.stdout
 
 

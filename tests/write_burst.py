@@ -79,9 +79,7 @@ def sign_up(client: httpx.Client) -> dict:
         json={"email": email, "username": name, "password": PASSWORD},
     )
     assert registered.status_code == 202, registered.text
-    login = client.post(
-        "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-    )
+    login = client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
@@ -136,17 +134,18 @@ async def _one_connection(
             result.order_ids.add(response.json()["id"])
 
 
+# The timeout is each request's, given to the HTTP client; the burst ends after `seconds`.
 async def _burst(
-    base_url: str, kind: str, auths: list[dict], seconds: float, timeout: float
+    base_url: str,
+    kind: str,
+    auths: list[dict],
+    seconds: float,
+    timeout: float,  # noqa: ASYNC109
 ) -> BurstResult:
     result = BurstResult(kind, len(auths), seconds)
     # One client (one SSL context to build) with a connection for each worker.
-    limits = httpx.Limits(
-        max_connections=len(auths), max_keepalive_connections=len(auths)
-    )
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=timeout, limits=limits
-    ) as client:
+    limits = httpx.Limits(max_connections=len(auths), max_keepalive_connections=len(auths))
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits) as client:
         deadline = time.monotonic() + seconds
         await asyncio.gather(
             *(_one_connection(client, kind, auth, deadline, result) for auth in auths)
@@ -169,7 +168,8 @@ def run_burst(
     deadline. Checkouts need one bearer header per connection in `auths`.
     """
     if kind == "checkout":
-        assert auths is not None and len(auths) == connections
+        assert auths is not None
+        assert len(auths) == connections
     else:
         auths = [{}] * connections
     return asyncio.run(_burst(base_url, kind, auths, seconds, timeout))

@@ -4,9 +4,7 @@ import os
 
 import sentry_sdk
 
-sentry_sdk.init(
-    os.environ["SENTRY_DSN"], traces_sample_rate=0.1, trace_lifecycle="stream"
-)
+sentry_sdk.init(os.environ["SENTRY_DSN"], traces_sample_rate=0.1, trace_lifecycle="stream")
 
 from baked_app import create_app  # after Sentry, as the guides say
 

@@ -20,9 +20,7 @@ def find_problem(answers, existing_entries):
     """Return a one-line description of the first reason to stop, or None."""
     name = str(answers.get("package_name", ""))
     if not DOTTED_NAME.fullmatch(name):
-        return (
-            f"package_name {name!r} must be an import name such as myapp or myapp.core"
-        )
+        return f"package_name {name!r} must be an import name such as myapp or myapp.core"
     if any(keyword.iskeyword(part) for part in name.split(".")):
         return f"package_name {name!r} contains a Python keyword"
     for field, allowed in CHOICES.items():

@@ -62,9 +62,7 @@ async def sync_invoices(user: CurrentUser) -> dict[str, str]:
     try:
         raise OSError("ledger unreachable")
     except OSError as error:
-        capture_handled(
-            error, fingerprint=["ledger", "unreachable"], message="Ledger down"
-        )
+        capture_handled(error, fingerprint=["ledger", "unreachable"], message="Ledger down")
     return {"status": "later"}
 
 

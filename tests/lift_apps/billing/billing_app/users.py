@@ -9,9 +9,7 @@ import jwt
 from fastapi import Depends, HTTPException
 from fastapi.security import OAuth2PasswordBearer
 
-JWT_SECRET = os.environ.get(
-    "BILLING_JWT_SECRET", "development-only-jwt-secret-0123456789"
-)
+JWT_SECRET = os.environ.get("BILLING_JWT_SECRET", "development-only-jwt-secret-0123456789")
 AUDIENCE = ["fastapi-users:auth"]
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v2/auth/jwt/login")
 

@@ -83,9 +83,7 @@ def archive_notes(user_id: UserId) -> dict[str, str]:
     try:
         raise ArchiveUnavailable("archive timed out")
     except ArchiveUnavailable as error:
-        capture_handled(
-            error, fingerprint=["archive", "timeout"], message="Archive down"
-        )
+        capture_handled(error, fingerprint=["archive", "timeout"], message="Archive down")
     return {"status": "queued"}
 
 

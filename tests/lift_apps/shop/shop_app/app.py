@@ -25,9 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from shop_app.observability import capture_handled
 
-SESSION_SECRET = os.environ.get(
-    "SHOP_SESSION_SECRET", "development-only-session-secret"
-)
+SESSION_SECRET = os.environ.get("SHOP_SESSION_SECRET", "development-only-session-secret")
 
 
 class Base(DeclarativeBase):
@@ -52,9 +50,7 @@ class Login(BaseModel):
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    engine = create_async_engine(
-        os.environ.get("SHOP_DATABASE_URL", "sqlite+aiosqlite://")
-    )
+    engine = create_async_engine(os.environ.get("SHOP_DATABASE_URL", "sqlite+aiosqlite://"))
     async with engine.begin() as connection:
         await connection.run_sync(Base.metadata.create_all)
     app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
@@ -90,9 +86,7 @@ async def server_timing(
 ) -> Response:
     started = time.perf_counter()
     response = await call_next(request)
-    response.headers["Server-Timing"] = (
-        f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    )
+    response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response
 
 
@@ -154,9 +148,7 @@ async def restock(user_id: UserId) -> dict[str, str]:
     try:
         raise ConnectionError("warehouse refused the connection")
     except ConnectionError as error:
-        capture_handled(
-            error, fingerprint=["warehouse", "refused"], message="Warehouse down"
-        )
+        capture_handled(error, fingerprint=["warehouse", "refused"], message="Warehouse down")
     return {"status": "later"}
 
 
