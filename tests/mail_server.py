@@ -13,9 +13,7 @@ class RefusingMailServer:
     def __init__(self) -> None:
         self.messages: list[str] = []
         self._lock = threading.Lock()
-        self._server = socketserver.ThreadingTCPServer(
-            ("127.0.0.1", 0), self._handler_class()
-        )
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
 

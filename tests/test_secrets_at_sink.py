@@ -101,9 +101,7 @@ def verification_token(mail: RefusingMailServer) -> str:
     return found.group(1)
 
 
-def drive_the_service(
-    client: httpx.Client, database_url: str, username: str
-) -> list[str]:
+def drive_the_service(client: httpx.Client, database_url: str, username: str) -> list[str]:
     """Every reported path of a running service; returns the secrets it handed out."""
     address = f"{username}@example.com"
     registered = client.post(
@@ -111,14 +109,10 @@ def drive_the_service(
         json={"email": address, "username": username, "password": PASSWORD},
     )
     assert registered.status_code == 202, registered.text
-    login = client.post(
-        "/api/v1/auth/login", data={"username": address, "password": PASSWORD}
-    )
+    login = client.post("/api/v1/auth/login", data={"username": address, "password": PASSWORD})
     assert login.status_code == 200, login.text
     first_refresh = login.json()["refresh_token"]
-    refreshed = client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": first_refresh}
-    )
+    refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": first_refresh})
     assert refreshed.status_code == 200, refreshed.text
     tokens = refreshed.json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
@@ -176,9 +170,7 @@ def leaked(raw: bytes, planted: dict[str, str]) -> dict[str, bytes]:
     return found
 
 
-@pytest.mark.parametrize(
-    "local_variables", [False, True], ids=["locals-off", "locals-on"]
-)
+@pytest.mark.parametrize("local_variables", [False, True], ids=["locals-off", "locals-on"])
 def test_no_planted_secret_reaches_the_sink(
     installed_project: BakedProject, seeded_env: dict, local_variables: bool
 ) -> None:
@@ -192,9 +184,7 @@ def test_no_planted_secret_reaches_the_sink(
         }
         with service_process(installed_project, env) as service:
             with httpx.Client(base_url=service.url, timeout=30) as client:
-                handed_out = drive_the_service(
-                    client, seeded_env["DATABASE_URL"], username
-                )
+                handed_out = drive_the_service(client, seeded_env["DATABASE_URL"], username)
             link_token = verification_token(mail)
             # The welcome email failed after its response; wait for its event.
             sink.wait_for(lambda s: "SMTPDataError" in exception_types(s), timeout=30)
@@ -220,16 +210,12 @@ def test_no_planted_secret_reaches_the_sink(
     users = [event.get("user", {}) for event in sink.payloads("event")]
     named_users = [user for user in users if {"username", "email"} & user.keys()]
     found = leaked(sink.raw(), planted)
-    print(
-        f"secrets at the sink: {sorted(found)}; users with a name: {len(named_users)}"
-    )
+    print(f"secrets at the sink: {sorted(found)}; users with a name: {len(named_users)}")
     assert found == {}, found
     assert named_users == [], named_users
 
 
-@pytest.mark.parametrize(
-    "local_variables", [False, True], ids=["locals-off", "locals-on"]
-)
+@pytest.mark.parametrize("local_variables", [False, True], ids=["locals-off", "locals-on"])
 def test_a_failed_start_sends_no_database_or_redis_password(
     installed_project: BakedProject, seeded_env: dict, local_variables: bool
 ) -> None:
@@ -269,4 +255,5 @@ def test_a_failed_start_sends_no_database_or_redis_password(
     found = leaked(sink.raw(), planted)
     print(f"\nsecrets at the sink after a failed start: {sorted(found)}")
     assert found == {}, found
-    assert DATABASE_PASSWORD not in output and REDIS_PASSWORD not in output, output
+    assert DATABASE_PASSWORD not in output, output
+    assert REDIS_PASSWORD not in output, output

@@ -44,9 +44,7 @@ async def sign_in(client: httpx.AsyncClient) -> dict:
         json={"email": email, "username": name, "password": PASSWORD},
     )
     assert registered.status_code == 202, registered.text
-    login = await client.post(
-        "/api/v1/auth/login", data={"username": email, "password": PASSWORD}
-    )
+    login = await client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
@@ -102,12 +100,8 @@ async def slow_clients_scenario(base_url: str, port: int) -> dict:
 
 
 @pytest.fixture
-def own_database(
-    installed_project: BakedProject, tools_bin: Path, tmp_path: Path
-) -> dict:
-    env = command_env(
-        tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
-    )
+def own_database(installed_project: BakedProject, tools_bin: Path, tmp_path: Path) -> dict:
+    env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
     make_must_succeed(installed_project.root, "migrate", "seed", env=env)
     return env
 
