@@ -1,19 +1,24 @@
 {% if cookiecutter.task_queue == "background" -%}
 import asyncio
-import logging
 {% endif -%}
+import logging
 from email.message import EmailMessage
 
 import httpx
 import pytest
+import sentry_sdk
 from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
-{%- else %}
-from {{ cookiecutter.package_name }}.emails.backends import SmtpEmailBackend
 {%- endif %}
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.emails.backends import ConsoleEmailBackend
+{%- else %}
+from {{ cookiecutter.package_name }}.emails.backends import ConsoleEmailBackend, SmtpEmailBackend
+{%- endif %}
+from {{ cookiecutter.package_name }}.observability import init_sentry
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
 from .conftest import SignUp
@@ -96,6 +101,27 @@ async def test_an_smtp_server_that_never_answers_times_out_and_is_reported(
     [event] = sentry.events
     assert event["fingerprint"] == ["handled", "email", "smtp", "TimeoutError"]
 {%- endif %}
+
+
+async def test_console_emails_reach_the_terminal_and_never_sentry(
+    sentry: CapturingTransport, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # as configure_logging sets it in the service
+    with_logs = settings.model_copy(update={"sentry_logs": True})
+    init_sentry(with_logs.sentry_options(), transport=sentry)
+    message = EmailMessage()
+    message["To"] = "ada@example.com"
+    message["Subject"] = "Welcome"
+    message.set_content("Your account adalovelace42 is ready: https://app.example/verify?t=Zm9v")
+
+    await ConsoleEmailBackend().send(message)
+    sentry_sdk.capture_message("after the email")  # with its breadcrumbs
+    sentry_sdk.flush()
+
+    assert "Your account adalovelace42 is ready: https://app.example/verify?t=Zm9v" in caplog.text
+    assert sentry.events, "no event reached the transport"
+    for leaked in (b"adalovelace42", b"Zm9v", b"Welcome"):
+        assert leaked not in sentry.raw()
 
 
 @pytest.mark.parametrize(

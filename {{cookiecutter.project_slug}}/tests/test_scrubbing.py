@@ -5,6 +5,9 @@ import pytest
 from {{ cookiecutter.package_name }}.observability.scrubbing import scrub_text
 
 LONG_PREFIX = "x" * 600
+ARGON2_SALT = "3oT1vcBGk9PVTYdxOCqYNw"
+ARGON2_DIGEST = "sZsh8jHWmPb6O8rPGdY9i0z3cDquCWJQS2q/3ylPA+o"
+ARGON2_HASH = f"$argon2id$v=19$m=65536,t=3,p=4${ARGON2_SALT}${ARGON2_DIGEST}"
 
 
 @pytest.mark.parametrize(
@@ -24,9 +27,30 @@ LONG_PREFIX = "x" * 600
         ("User(hashed_password='not-a-hash-yet')", "not-a-hash-yet"),
         ('{"refresh_token": "Zm9vYmFy-_x"}', "Zm9vYmFy-_x"),
         ("[parameters: ('ada', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA')]", "$argon2"),
+        # Salt and digest come after the commas of the parameters.
+        (f"[parameters: ('ada', '{ARGON2_HASH}')]", ARGON2_SALT),
+        (f"row=({ARGON2_HASH!r},)", ARGON2_DIGEST),
+        ("{'hashed_password': '" + ARGON2_HASH + "'}", ARGON2_DIGEST),
         ("bcrypt $2b$12$abcdefghijklmnopqrstuu5Cq0bFQ2yU5x3y0W8m6m", "$2b$12$"),
         ("connect to postgresql+asyncpg://app:s3cr3t@db:5432/app", "s3cr3t"),
         ("broker redis://:r3d1s@cache:6379/0 refused", "r3d1s"),
+        # SQLAlchemy reads a URL's password up to its `@`, slashes and all.
+        ("connect to postgresql://app:pa/ss@db/app", "ss@"),
+        # Quoted values end at their closing quote, spaces and all.
+        ('login with password: "correct horse battery"', "battery"),
+        ("User(password='correct horse battery', id=1)", "battery"),
+        ('{"new_password": "it\\"s a secret"}', "a secret"),
+        # Validation errors echo the input, whichever field it was meant for.
+        (
+            "1 validation error for Register\npassword\n  String should have at most 128 "
+            "characters [type=string_too_long, input_value='my secret pass', input_type=str]",
+            "secret pass",
+        ),
+        (
+            "refresh_token\n  Field required [type=missing, input_value={'refresh': "
+            "'opaque, with a comma'}, input_type=dict]",
+            "with a comma",
+        ),
         ("open https://app.example/verify-email?token=opaque-link-token", "opaque-link-token"),
     ],
 )
@@ -53,3 +77,15 @@ def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert scrub_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A port and a path are not a URL's password, even when an address follows.
+        "GET http://127.0.0.1:8000/api/v1/users/jane@example.com",
+        "GET http://127.0.0.1:8000?next=jane@example.com",
+    ],
+)
+def test_ordinary_text_with_personal_data_is_left_alone(text: str) -> None:
+    assert scrub_text(text, personal_data=True) == text

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from {{ cookiecutter.package_name }}.checkout.payments import HttpPaymentProvider
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.observability import init_sentry
+from {{ cookiecutter.package_name }}.observability.sentry_logs import make_before_send_log
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
 from .conftest import PASSWORD, SignUp
@@ -88,3 +89,34 @@ async def test_sentry_logs_carry_request_trace_and_user_and_no_secret(
     raw = sentry.raw().decode()
     for secret in (PASSWORD, user["token"], CARD_NUMBER, user["email"]):
         assert secret not in raw, f"{secret!r} left the process"
+
+
+def test_a_log_record_carries_none_of_the_services_own_secrets() -> None:
+    key = "signing-key-" + "k" * 40
+    before_send_log = make_before_send_log(personal_data=False, known_secrets=(key, "pa/ss"))
+    log: Any = {
+        "body": f"config loaded with key {key} and postgresql://app:pa/ss@db/app",
+        "attributes": {"logger.name": "x", "settings": f"Settings(secret_key={key!r})"},
+    }
+
+    scrubbed = before_send_log(log, {})
+
+    assert scrubbed is not None
+    assert key not in str(scrubbed)
+    assert "pa/ss" not in str(scrubbed)
+
+
+def test_sentry_logs_redact_the_secrets_the_service_holds(
+    sentry: CapturingTransport, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    with_logs = settings.model_copy(update={"sentry_logs": True})
+    init_sentry(with_logs.sentry_options(), transport=sentry)
+    [signing_key, *_] = settings.secret_values()
+
+    logger.info("Started with %s", signing_key, extra={"key": signing_key})
+
+    [started] = [r for r in log_records(sentry) if r["body"].startswith("Started")]
+    assert started["body"] == "Started with [Filtered]"
+    assert attribute(started, "key") == "[Filtered]"
+    assert signing_key.encode() not in sentry.raw()

@@ -1,15 +1,13 @@
 """Where emails go: the console in development, an SMTP server otherwise."""
 
 import asyncio
-import logging
 from email.message import EmailMessage
 from typing import Protocol
 
 import aiosmtplib
 
 from {{ cookiecutter.package_name }}.core.config import Settings
-
-logger = logging.getLogger(__name__)
+from {{ cookiecutter.package_name }}.observability import terminal_only_logger
 
 
 class EmailBackend(Protocol):
@@ -19,10 +17,18 @@ class EmailBackend(Protocol):
 
 
 class ConsoleEmailBackend:
+    """For development: each email, links included, in the developer's terminal and nowhere else."""
+
     name = "console"
 
+    def __init__(self) -> None:
+        # An email names its recipient and holds links that act for them: never sent to Sentry.
+        self.logger = terminal_only_logger(f"{__name__}.console")
+
     async def send(self, message: EmailMessage) -> None:
-        logger.info("Email to %s: %s\n%s", message["To"], message["Subject"], message.get_content())
+        self.logger.info(
+            "Email to %s: %s\n%s", message["To"], message["Subject"], message.get_content()
+        )
 
 
 class SmtpEmailBackend:

@@ -6,7 +6,7 @@ first thing in the entry module, then `instrument_app(app, identify_user=...)`.
 
 from .context import bind_user
 from .errors import capture_handled, unhandled_error_response
-from .logging import configure_logging
+from .logging import configure_logging, terminal_only_logger
 from .middleware import REQUEST_ID_HEADER, SentryContextMiddleware, current_request_id
 from .outages import record_failure, record_success
 from .probes import UninstrumentedProbes
@@ -31,6 +31,7 @@ __all__ = [
     "instrument_app",
     "record_failure",
     "record_success",
+    "terminal_only_logger",
     "unhandled_error_response",
     "with_sentry_hooks",
 ]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.integrations.logging import ignore_logger
 
 from .middleware import current_request_id
 
@@ -14,6 +15,24 @@ from .middleware import current_request_id
 _STANDARD_ATTRIBUTES = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys() | {"message", "asctime"}
 )
+
+# Loggers whose records are for the process's own output alone (sentry_logs.py drops them too).
+_TERMINAL_ONLY_LOGGERS: set[str] = set()
+
+
+def terminal_only_logger(name: str) -> logging.Logger:
+    """A logger whose records reach the process's output, never Sentry (event, breadcrumb or log).
+
+    For development tools whose output is meant for the developer's terminal: an email printed
+    by a console backend, with the names and links it holds.
+    """
+    ignore_logger(name)
+    _TERMINAL_ONLY_LOGGERS.add(name)
+    return logging.getLogger(name)
+
+
+def is_terminal_only(logger_name: str) -> bool:
+    return logger_name in _TERMINAL_ONLY_LOGGERS
 
 
 class RequestContextFilter(logging.Filter):

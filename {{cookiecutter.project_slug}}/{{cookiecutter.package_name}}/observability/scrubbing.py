@@ -33,16 +33,22 @@ PERSONAL_KEYS = frozenset({"client", "ipaddress", "remoteaddr", "xforwardedfor",
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
 # `name=value` and `"name": "value"`, the secret word anywhere in the name: reprs of objects
-# (`Charge(payment_token='tok_...')`, `hashed_password=...`) and query strings alike.
+# (`Charge(payment_token='tok_...')`, `hashed_password=...`) and query strings alike. A quoted
+# value ends at its closing quote, spaces and all; an unquoted one at a space or delimiter.
+_QUOTED_OR_BARE_VALUE = r"""('(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|['"]?[^\s'",&)]+)"""
 _INLINE_SECRET = re.compile(
     r"(?i)\b(\w*?(?:password|passwd|secret|token|api_?key|card_?number)\w*)"
-    r"(['\"]?\s*[:=]\s*['\"]?)[^\s'\",&)]+"
+    r"(['\"]?\s*[:=]\s*)" + _QUOTED_OR_BARE_VALUE
 )
+# Validation errors echo the input (`input_value='...'`, pydantic), whichever field it was for:
+# up to the `input_type` that follows it, or else a value as above.
+_INPUT_VALUE = re.compile(r"\binput_value=(?:.*?(?=, input_type=)|" + _QUOTED_OR_BARE_VALUE + ")")
 # Password hashes in their stored form (Argon2, bcrypt), whatever holds them: SQL parameters,
-# an exception's message, a row's repr.
-_PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[aby])\$[^\s'\",)\]]*")
-# The password of a URL's user information: `scheme://user:password@host`.
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z\d+.-]*://[^\s:/@'\"]*:)[^\s@/'\"]+@")
+# an exception's message, a row's repr. Argon2's parameters hold commas; salt and digest follow.
+_PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[aby])\$[^\s'\"\])]*")
+# The password of a URL's user information, `scheme://user:password@host`, read as SQLAlchemy
+# reads it: up to the `@`, slashes included. A port followed by a path or query is no password.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z\d+.-]*://[^\s:/@'\"]*:)(?!\d+[/?#])[^\s@?#'\"]+@")
 # Not inside a longer word: a hex request id may hold a run of digits that passes Luhn.
 _CARD_LIKE = re.compile(r"(?<!\w)(?:\d[ -]?){12,18}\d(?!\w)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)*\.[A-Za-z]{2,}\b")
@@ -58,6 +64,7 @@ _SECRET_WORDS = (
     "api_key",
     "cardnumber",
     "card_number",
+    "input_value",
 )
 _DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
 # Strings up to this length are remembered: SQL, span names and headers repeat on every request.
@@ -124,6 +131,12 @@ def _may_hold_secret(text: str) -> bool:
     return any(word in lowered for word in _SECRET_WORDS)
 
 
+def _redact_inline_value(match: re.Match[str]) -> str:
+    name, separator, value = match.group(1), match.group(2), match.group(3)
+    quote = value[0] if value[0] in "'\"" else ""
+    return f"{name}{separator}{quote}{FILTERED}{quote}"
+
+
 def _redact(text: str, personal_data: bool) -> str:
     if not _may_hold_secret(text):
         return text
@@ -131,7 +144,8 @@ def _redact(text: str, personal_data: bool) -> str:
     text = _PASSWORD_HASH.sub(FILTERED, text)
     text = _URL_PASSWORD.sub(lambda match: f"{match.group(1)}{FILTERED}@", text)
     text = _BEARER.sub(lambda match: f"{match.group(1)} {FILTERED}", text)
-    text = _INLINE_SECRET.sub(lambda match: f"{match.group(1)}{match.group(2)}{FILTERED}", text)
+    text = _INLINE_SECRET.sub(_redact_inline_value, text)
+    text = _INPUT_VALUE.sub(f"input_value={FILTERED}", text)
     text = _CARD_LIKE.sub(_redact_card, text)
     return text if personal_data else _EMAIL.sub("[email]", text)
 

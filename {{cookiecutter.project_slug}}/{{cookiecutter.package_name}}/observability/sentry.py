@@ -115,13 +115,14 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
             return 0.0
         return options.traces_sample_rate
 
+    known_secrets = tuple(
+        secret for secret in options.known_secrets if len(secret) >= MIN_KNOWN_SECRET_LENGTH
+    )
     scrub = partial(
         scrub_event,
         private_body_paths=options.private_body_paths,
         personal_data=options.send_personal_data,
-        known_secrets=tuple(
-            secret for secret in options.known_secrets if len(secret) >= MIN_KNOWN_SECRET_LENGTH
-        ),
+        known_secrets=known_secrets,
     )
 
     cap = HandledEventCap(options.handled_events_per_minute)
@@ -154,7 +155,9 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
         # False rather than None: the SDK would otherwise read SENTRY_SPOTLIGHT on its own.
         spotlight=options.spotlight,
         enable_logs=options.logs,
-        before_send_log=make_before_send_log(personal_data=options.send_personal_data),
+        before_send_log=make_before_send_log(
+            personal_data=options.send_personal_data, known_secrets=known_secrets
+        ),
         # Only what the service uses. Left out of the SDK's defaults: argv (the server's command
         # line on every event) and stdlib (http.client spans, paid on each of the SDK's own
         # uploads as well); nothing is switched on because its package happens to be installed.

@@ -1,10 +1,11 @@
 """Sentry Logs: the service's log records in Sentry's logs product, scrubbed like events."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from sentry_sdk.types import Hint, Log
 
+from .logging import is_terminal_only
 from .middleware import current_request_id, current_sentry_user
 from .scrubbing import scrub, scrub_text
 
@@ -20,12 +21,20 @@ LOG_USER_ATTRIBUTES = {"id": "user.id", "username": "user.name", "email": "user.
 BeforeSendLog = Callable[[Log, Hint], Log | None]
 
 
-def make_before_send_log(*, personal_data: bool) -> BeforeSendLog:
-    """A `before_send_log` that names the request and user, and scrubs body and attributes."""
+def make_before_send_log(
+    *, personal_data: bool, known_secrets: Collection[str] = ()
+) -> BeforeSendLog:
+    """A `before_send_log` that names the request and user, and scrubs body and attributes.
+
+    `known_secrets` are redacted wherever they appear, as in events (scrubbing.py).
+    """
 
     def before_send_log(log: Log, hint: Hint) -> Log | None:
         attributes = log["attributes"]
-        if attributes.get("logger.name") in NOISY_LOGGERS:
+        logger_name = attributes.get("logger.name")
+        if logger_name in NOISY_LOGGERS or (
+            isinstance(logger_name, str) and is_terminal_only(logger_name)
+        ):
             return None
         for name in FORMATTING_ATTRIBUTES:
             attributes.pop(name, None)
@@ -37,8 +46,12 @@ def make_before_send_log(*, personal_data: bool) -> BeforeSendLog:
         for name, value in (current_sentry_user() or {}).items():
             # The names the SDK gives them when it adds the user itself (personal data on).
             attributes.setdefault(LOG_USER_ATTRIBUTES.get(name, f"user.{name}"), value)
-        log["body"] = scrub_text(log["body"], personal_data=personal_data)
-        log["attributes"] = scrub(attributes, personal_data=personal_data)
+        log["body"] = scrub_text(
+            log["body"], personal_data=personal_data, known_secrets=known_secrets
+        )
+        log["attributes"] = scrub(
+            attributes, personal_data=personal_data, known_secrets=known_secrets
+        )
         return log
 
     return before_send_log
