@@ -126,9 +126,8 @@ async def test_a_new_link_is_sent_only_to_an_unverified_address_and_answers_alik
         for email in (unverified["email"], verified["email"], "nobody@example.com")
     ]
 
-    assert {(answer.status_code, answer.text) for answer in answers} == {
-        (202, answers[0].text)
-    }, "the same answer for any address"
+    assert len({(answer.status_code, answer.text) for answer in answers}) == 1
+    assert answers[0].status_code == 202
     [message] = outbox
     assert message["To"] == unverified["email"]
     confirmed = await client.post("/api/v1/auth/verify-email", json={"token": link_token(message)})
