@@ -95,7 +95,8 @@ class App:
         )
         # Run in the project's directory: its command marks the address verified.
         project = Path.cwd()
-        subprocess.run(
+        await asyncio.to_thread(
+            subprocess.run,
             [
                 str(project / ".venv" / "bin" / project.name),
                 "users",
