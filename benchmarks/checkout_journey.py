@@ -2,15 +2,19 @@
 
 Run by the baked project's Python (it has sentry-sdk and httpx) for the README's screenshot:
 
-    python checkout_journey.py SERVICE_URL SPOTLIGHT_URL
+    python checkout_journey.py SERVICE_URL SPOTLIGHT_URL PROJECT_COMMAND
 
-Signs a user up and in, then, inside one transaction as a browser SDK would start it, checks
-out and asks for a receipt email. The httpx integration passes the trace on to the service, so
+Signs a user up, verifies the address with the project's command (`PROJECT_COMMAND users
+verify EMAIL`, run in the project's directory with this process's environment), signs in,
+then, inside one transaction as a browser SDK would start it, checks out and asks for a
+receipt email. The httpx integration passes the trace on to the service, so
 Spotlight shows the service's transactions under this one. Prints the trace id.
 """
 
+import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import sentry_sdk
@@ -19,7 +23,7 @@ PASSWORD = "screenshot password"
 
 
 def main() -> None:
-    service_url, spotlight_url = sys.argv[1:3]
+    service_url, spotlight_url, project_command = sys.argv[1:4]
     sentry_sdk.init(
         spotlight=spotlight_url,
         environment="development",
@@ -31,6 +35,11 @@ def main() -> None:
         email = f"{name}@example.com"
         user = {"email": email, "username": name, "password": PASSWORD}
         client.post("/api/v1/auth/register", json=user).raise_for_status()
+        subprocess.run(
+            [project_command, "users", "verify", email],
+            cwd=Path(project_command).parents[2],
+            check=True,
+        )
         login = client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
         client.headers["Authorization"] = (
             f"Bearer {login.raise_for_status().json()['access_token']}"

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 from uv import find_uv_bin
 
+from tests.accounts import verify_address
 from tests.baking import (
     BakedProject,
     bake,
@@ -74,7 +75,7 @@ def measure(project: BakedProject, env: dict, dsn: str | None, rounds: int) -> d
         httpx.Client(base_url=service.url, timeout=30) as client,
     ):
         session = Session(client)
-        session.sign_up()
+        session.sign_up(lambda email: verify_address(project.root, env, email))
         requests = {
             "unhandled error": session.hit_setup_check,
             "handled error": session.check_out,

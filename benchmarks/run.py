@@ -22,6 +22,7 @@ from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
 from benchmarks import publish, report, services
+from tests.accounts import verify_address
 
 TEMPLATE_DIR = services.BENCHMARKS_DIR.parent
 LOAD_SCRIPT = services.BENCHMARKS_DIR / "load.lua"
@@ -172,10 +173,11 @@ def time_starts(project: Path, env: dict, dsn: str, count: int) -> dict:
     return starts
 
 
-def sign_in(base_url: str) -> str:
+def sign_in(base_url: str, project: Path, env: dict) -> str:
     email = f"bench_{uuid.uuid4().hex[:8]}@example.com"
     user = {"email": email, "username": email.split("@")[0], "password": PASSWORD}
     services.request_json(base_url, "POST", "/api/v1/auth/register", json=user)
+    verify_address(project, env, email)
     token = services.request_json(
         base_url,
         "POST",
@@ -282,9 +284,9 @@ def stop_servers(servers: dict[str, services.Server]) -> None:
         services.stop(server.process)
 
 
-def prepare_requests(endpoints: dict, base_url: str) -> None:
+def prepare_requests(endpoints: dict, base_url: str, project: Path, env: dict) -> None:
     """A signed-in user's token for the endpoints that need one, and a cart for checkout."""
-    token = sign_in(base_url)
+    token = sign_in(base_url, project, env)
     products = services.request_json(base_url, "GET", "/api/v1/products")
     for endpoint in endpoints.values():
         if endpoint.get("auth"):
@@ -306,7 +308,7 @@ def main() -> None:
         starts = time_starts(project, env, dsn, args.starts)
         servers = start_servers(project, env, dsn)
         try:
-            prepare_requests(endpoints, servers["no-dsn"].base_url)
+            prepare_requests(endpoints, servers["no-dsn"].base_url, project, env)
             runs = measure(servers, endpoints, args)
         finally:
             stop_servers(servers)

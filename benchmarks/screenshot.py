@@ -81,6 +81,7 @@ def walk_through_a_checkout(project: Path, base_url: str, spotlight: str) -> str
             str(services.BENCHMARKS_DIR / "checkout_journey.py"),
             base_url,
             spotlight,
+            str(project / ".venv" / "bin" / project.name),
         ],
         capture_output=True,
         text=True,

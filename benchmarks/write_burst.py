@@ -24,6 +24,7 @@ from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
 from tests import databases
+from tests.accounts import verify_address
 from tests.baking import (
     TEMPLATE_DIR,
     BakedProject,
@@ -109,7 +110,11 @@ def measure(
         try:
             with service_process(project, env) as service:
                 # A few users share the connections: signing up costs a password hash.
-                users = sign_up_many(service.url, USERS)
+                users = sign_up_many(
+                    service.url,
+                    USERS,
+                    lambda email: verify_address(project.root, env, email),
+                )
                 auths = [users[number % USERS] for number in range(connections)]
                 rows = []
                 for kind in ("checkout", "signup"):

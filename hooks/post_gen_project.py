@@ -26,11 +26,13 @@ UNNEEDED_PATHS = {
         "{package_name}/core/task_queue.py",
         "{package_name}/checkout/tasks.py",
         "{package_name}/emails/tasks.py",
+        "{package_name}/users/tasks.py",
         "tests/test_worker.py",
     ],
     ("task_queue", "celery"): [
         "{package_name}/emails/dependencies.py",
         "{package_name}/checkout/retries.py",
+        "{package_name}/users/expiry.py",
         "tests/test_payment_retries.py",
     ],
     ("docker", "no"): ["Dockerfile", ".dockerignore", "compose.yaml"],

@@ -136,16 +136,23 @@ def celery_worker(project: BakedProject, env: dict, queue: str) -> Iterator[Serv
             stop_process(process)
 
 
-def logged_verification_token(mailer: Service, email: str) -> str:
-    """The token of the link in the welcome email, as the console email backend logged it."""
-    pattern = re.compile(
-        rf"Email to {re.escape(email)}:.*?/verify-email\?token=([\w.-]+)", re.DOTALL
-    )
+def logged_link_tokens(mailer: Service, email: str, page: str) -> list[str]:
+    """The tokens of the links to `page` in emails to `email`, as the console backend logged
+    them, oldest first."""
+    tokens = []
+    for logged in mailer.output().split("Email to ")[1:]:
+        if logged.startswith(f"{email}:"):
+            tokens += re.findall(rf"/{re.escape(page)}\?token=([\w.-]+)", logged)
+    return tokens
+
+
+def logged_link_token(mailer: Service, email: str, page: str, *, seen: int = 0) -> str:
+    """The newest token of a link to `page` mailed to `email`, once more than `seen` were."""
     deadline = time.monotonic() + 15
-    while not (found := pattern.search(mailer.output())):
-        assert time.monotonic() < deadline, "no verification email was logged"
+    while len(tokens := logged_link_tokens(mailer, email, page)) <= seen:
+        assert time.monotonic() < deadline, f"no new {page} link was mailed to {email}"
         time.sleep(0.2)
-    return found.group(1)
+    return tokens[-1]
 
 
 def _wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.accounts import verify_address
 from tests.baking import BakedProject, command_env, make_must_succeed
 from tests.own_postgres import binaries, own_postgres
 from tests.running_service import Service, free_port, service_process
@@ -62,7 +63,11 @@ def test_a_write_burst_fails_nothing_and_loses_no_order(
 ) -> None:
     env = {**seeded_env, **UNTHROTTLED}
     with service_process(installed_project, env) as service:
-        users = sign_up_many(service.url, USERS)
+        users = sign_up_many(
+            service.url,
+            USERS,
+            lambda email: verify_address(installed_project.root, env, email),
+        )
         auths = [users[number % USERS] for number in range(CONNECTIONS)]
         checkouts = run_burst(
             service.url,
@@ -143,7 +148,10 @@ def test_a_database_restart_is_503s_then_2xx_without_restarting_the_service(
         with service_process(installed_project, env) as service:
             pid = service.process.pid
             with httpx.Client(base_url=service.url, timeout=30) as client:
-                auth = sign_up(client)
+                auth = sign_up(
+                    client,
+                    lambda email: verify_address(installed_project.root, env, email),
+                )
             with LightLoad(service.url, auth).running() as load:
                 load.wait_for("up", 200, 3)
                 load.phase = "stopping"

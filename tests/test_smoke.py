@@ -9,15 +9,18 @@ from tests.baking import BakedProject
 from tests.running_service import (
     Service,
     celery_worker,
-    logged_verification_token,
+    logged_link_token,
+    logged_link_tokens,
     service_process,
 )
 
 PASSWORD = "a-long-enough-passphrase-42"
+NEW_PASSWORD = "another-long-passphrase-43"
 INVITATION = {"to": "friend@example.com", "note": "Come and see."}
 
 
-def _sign_up_and_log_in(client: httpx.Client) -> tuple[str, dict]:
+def _sign_up_verify_and_log_in(client: httpx.Client, mailer: Service) -> tuple[str, dict]:
+    """An unverified account answers as a wrong password; the mailed link verifies it, once."""
     email = f"smoke-{uuid.uuid4().hex[:8]}@example.com"
     user = {
         "email": email,
@@ -33,10 +36,24 @@ def _sign_up_and_log_in(client: httpx.Client) -> tuple[str, dict]:
     assert (again.status_code, again.json()) == (202, registered.json()), (
         "a taken email must be answered like a free one"
     )
+    credentials = {"username": email, "password": PASSWORD}
+    unverified = client.post("/api/v1/auth/login", data=credentials)
+    # Five log-ins a minute per account: the baked tests compare it with a wrong password.
+    assert unverified.status_code == 401, unverified.text
 
-    login = client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
+    token = logged_link_token(mailer, email, "verify-email")
+    verified = client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert verified.status_code == 200, verified.text
+    again = client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert again.status_code == 400, again.text
+
+    login = client.post("/api/v1/auth/login", data=credentials)
     assert login.status_code == 200, login.text
     assert login.json()["token_type"] == "bearer"
+    me = client.get("/api/v1/users/me", headers=_bearer(login.json())).json()
+    assert me["email_verified"] is True
+    sent = client.post("/api/v1/emails/send", json=INVITATION, headers=_bearer(login.json()))
+    assert sent.status_code == 202, sent.text
     return email, login.json()
 
 
@@ -44,18 +61,27 @@ def _bearer(tokens: dict) -> dict:
     return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
-def _verify_email(client: httpx.Client, mailer: Service, email: str, auth: dict) -> None:
-    """Unverified, the account cannot send email; the link verifies it, once."""
-    refused = client.post("/api/v1/emails/send", json=INVITATION, headers=auth)
-    assert refused.status_code == 403, refused.text
-    token = logged_verification_token(mailer, email)
-    verified = client.post("/api/v1/auth/verify-email", json={"token": token})
-    assert verified.status_code == 200, verified.text
-    again = client.post("/api/v1/auth/verify-email", json={"token": token})
-    assert again.status_code == 400, again.text
-    assert client.get("/api/v1/users/me", headers=auth).json()["email_verified"] is True
-    sent = client.post("/api/v1/emails/send", json=INVITATION, headers=auth)
-    assert sent.status_code == 202, sent.text
+def _reset_password(client: httpx.Client, mailer: Service, email: str, tokens: dict) -> dict:
+    """Reset through the mailed link: once, every session ends; returns a new session."""
+    seen = len(logged_link_tokens(mailer, email, "reset-password"))
+    requested = client.post("/api/v1/auth/password-reset", json={"email": email})
+    unknown = client.post("/api/v1/auth/password-reset", json={"email": f"nobody-{email}"})
+    assert (requested.status_code, requested.json()) == (
+        unknown.status_code,
+        unknown.json(),
+    )
+    assert requested.status_code == 202, requested.text
+    token = logged_link_token(mailer, email, "reset-password", seen=seen)
+    reset = {"token": token, "new_password": NEW_PASSWORD}
+    confirmed = client.post("/api/v1/auth/password-reset/confirm", json=reset)
+    assert confirmed.status_code == 200, confirmed.text
+    again = client.post("/api/v1/auth/password-reset/confirm", json=reset)
+    assert again.status_code == 400, "a reset link works once"
+    assert client.get("/api/v1/users/me", headers=_bearer(tokens)).status_code == 401
+    assert _refresh(client, tokens["refresh_token"]).status_code == 401
+    login = client.post("/api/v1/auth/login", data={"username": email, "password": NEW_PASSWORD})
+    assert login.status_code == 200, login.text
+    return login.json()
 
 
 def _refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
@@ -104,13 +130,12 @@ def test_checkout_flow(installed_project: BakedProject, seeded_env: dict) -> Non
         httpx.Client(base_url=service.url, timeout=15) as client,
     ):
         assert client.get("/health/ready").status_code == 200
-        email, tokens = _sign_up_and_log_in(client)
+        email, tokens = _sign_up_verify_and_log_in(client, mailer)
         me = client.get("/api/v1/users/me", headers=_bearer(tokens)).json()
         assert me["is_active"] is True
         assert me["plan"] == "free"
-        assert me["email_verified"] is False
-        _verify_email(client, mailer, email, _bearer(tokens))
-        auth = _bearer(_rotate_and_log_out(client, email, tokens))
+        session = _rotate_and_log_out(client, email, tokens)
+        auth = _bearer(_reset_password(client, mailer, email, session))
 
         products = client.get("/api/v1/products").json()
         assert products, "make seed loaded no products"

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.accounts import verify_address
 from tests.baking import BakedProject, bake, command_env, make_must_succeed
 from tests.delivery import Session, service_env
 from tests.running_service import free_port, service_process
@@ -103,7 +104,7 @@ def _drive_a_session(project: BakedProject, seeded_env: dict, spotlight_url: str
     with service_process(project, env) as service:
         with httpx.Client(base_url=service.url, timeout=15) as client:
             session = Session(client)
-            session.sign_up()
+            session.sign_up(lambda email: verify_address(project.root, env, email))
             session.check_out()
             session.hit_setup_check()
             assert client.get("/health").status_code == 200

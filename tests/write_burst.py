@@ -10,6 +10,7 @@ import sqlite3
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -70,8 +71,8 @@ class BurstResult:
         }
 
 
-def sign_up(client: httpx.Client) -> dict:
-    """Register and log in a new user; returns the bearer header."""
+def sign_up(client: httpx.Client, verify: Callable[[str], None]) -> dict:
+    """Register, verify (`verify` marks the address) and log in a new user; the bearer header."""
     name = f"burst{uuid.uuid4().hex[:10]}"
     email = f"{name}@example.com"
     registered = client.post(
@@ -79,14 +80,15 @@ def sign_up(client: httpx.Client) -> dict:
         json={"email": email, "username": name, "password": PASSWORD},
     )
     assert registered.status_code == 202, registered.text
+    verify(email)
     login = client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
-def sign_up_many(base_url: str, count: int) -> list[dict]:
+def sign_up_many(base_url: str, count: int, verify: Callable[[str], None]) -> list[dict]:
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        return [sign_up(client) for _ in range(count)]
+        return [sign_up(client, verify) for _ in range(count)]
 
 
 async def _one_connection(

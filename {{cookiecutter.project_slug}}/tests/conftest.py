@@ -38,6 +38,7 @@ from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
 {%- endif %}
 from {{ cookiecutter.package_name }}.observability import init_sentry
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
+from {{ cookiecutter.package_name }}.users import repository as users_repository
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
@@ -107,8 +108,10 @@ def settings(database_url: str) -> Settings:
         # Counters of each test's own; tests/test_throttling.py covers the Redis storage.
         rate_limit_storage_url="memory://",
 {%- else %}
-        # No sweep beside the tests; tests/test_payment_retries.py runs it where it wants one.
+        # No sweeps beside the tests; tests/test_payment_retries.py and tests/test_accounts.py
+        # run them where they want one.
         payment_retry_interval_seconds=0,
+        unverified_account_sweep_interval_minutes=0,
 {%- endif %}
     )
 
@@ -162,23 +165,28 @@ async def catalogue(app: FastAPI) -> None:
 SignUp = Callable[..., Awaitable[dict[str, Any]]]
 
 
-async def verify_email(client: httpx.AsyncClient, settings: Settings, user: dict[str, Any]) -> None:
-    """Follow the link the welcome email carries, as its reader would."""
+async def verify_email(app: FastAPI, client: httpx.AsyncClient, email: str) -> int:
+    """Follow the link the welcome email carries, as its reader would; returns the user's id.
+
+    The one way tests verify an address: an account signs in only once it is verified.
+    """
+    async with app.state.sessionmaker() as session:
+        user = await users_repository.get_by_email(session, email)
+    assert user is not None, f"no account has {email}"
+    settings: Settings = app.state.settings
     token = create_email_verification_token(
-        user_id=user["id"],
-        email=user["email"],
-        keys=settings.token_keys(),
-        expires_in=timedelta(hours=1),
+        user_id=user.id, email=user.email, keys=settings.token_keys(), expires_in=timedelta(hours=1)
     )
     verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
     assert verified.status_code == 200, verified.text
+    return user.id
 
 
 @pytest.fixture
-def sign_up(client: httpx.AsyncClient, settings: Settings) -> SignUp:
+def sign_up(app: FastAPI, client: httpx.AsyncClient) -> SignUp:
     """Register, verify and log in a new user; returns its JSON plus its tokens and `headers`.
 
-    `verified=False` leaves the email address unverified.
+    `verified=False` only registers: an unverified account cannot sign in, so it has no tokens.
     """
 
     async def sign_up(*, verified: bool = True, **fields: str) -> dict[str, Any]:
@@ -186,6 +194,12 @@ def sign_up(client: httpx.AsyncClient, settings: Settings) -> SignUp:
         data = {"email": f"{name}@example.com", "username": name, "password": PASSWORD, **fields}
         registered = await client.post("/api/v1/auth/register", json=data)
         assert registered.status_code == 202, registered.text
+        if not verified:
+            async with app.state.sessionmaker() as session:
+                user = await users_repository.get_by_email(session, data["email"])
+            assert user is not None
+            return {"id": user.id, "email": user.email, "username": user.username}
+        await verify_email(app, client, data["email"])
         login = await client.post(
             "/api/v1/auth/login", data={"username": data["email"], "password": data["password"]}
         )
@@ -194,11 +208,8 @@ def sign_up(client: httpx.AsyncClient, settings: Settings) -> SignUp:
         headers = {"Authorization": f"Bearer {tokens['access_token']}"}
         me = await client.get("/api/v1/users/me", headers=headers)
         assert me.status_code == 200, me.text
-        if verified:
-            await verify_email(client, settings, me.json())
         return {
             **me.json(),
-            "email_verified": verified,
             "token": tokens["access_token"],
             "refresh_token": tokens["refresh_token"],
             "headers": headers,

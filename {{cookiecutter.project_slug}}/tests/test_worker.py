@@ -33,6 +33,8 @@ from {{ cookiecutter.package_name }}.core.db import utcnow
 from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
+from {{ cookiecutter.package_name }}.users import repository as users_repository
+from {{ cookiecutter.package_name }}.users.models import User
 
 from .conftest import PASSWORD, PROJECT_ROOT, verify_email
 
@@ -202,11 +204,9 @@ async def signed_in(client: httpx.AsyncClient, app: FastAPI) -> dict[str, str]:
         "/api/v1/auth/register", json={"email": email, "username": name, "password": PASSWORD}
     )
     assert registered.status_code == 202, registered.text
+    await verify_email(app, client, email)
     login = await client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
-    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    me = await client.get("/api/v1/users/me", headers=headers)
-    await verify_email(client, app.state.settings, me.json())
-    return headers
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 @pytest.mark.usefixtures("worker")
@@ -349,3 +349,36 @@ async def test_the_periodic_job_charges_an_order_whose_retry_was_never_queued(
         order = await committed_client.get(f"/api/v1/orders/{order_id}", headers=headers)
         status = order.json()["status"]
     assert status == "paid"
+
+
+@pytest.mark.usefixtures("worker")
+async def test_beat_removes_unverified_accounts_once_they_expire(
+    committed_client: httpx.AsyncClient, committed_app: FastAPI, settings: Settings
+) -> None:
+    emails = [f"unverified-{uuid.uuid4().hex[:8]}@example.com" for _ in range(2)]
+    for email in emails:
+        data = {"email": email, "username": email.split("@")[0], "password": PASSWORD}
+        registered = await committed_client.post("/api/v1/auth/register", json=data)
+        assert registered.status_code == 202, registered.text
+    expired, fresh = emails
+    long_ago = utcnow() - timedelta(hours=settings.unverified_account_expire_hours + 1)
+    async with committed_app.state.sessionmaker.begin() as session:
+        await session.execute(update(User).where(User.email == expired).values(created_at=long_ago))
+    sweeping = settings.model_copy(update={"unverified_account_sweep_interval_minutes": 60})
+    scheduler = Scheduler(app=create_celery_app(sweeping))
+
+    await asyncio.to_thread(
+        scheduler.apply_entry,
+        scheduler.schedule["remove-expired-unverified-accounts"],
+        producer=scheduler.producer,
+    )
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        async with committed_app.state.sessionmaker() as session:
+            if await users_repository.get_by_email(session, expired) is None:
+                break
+        await asyncio.sleep(0.3)
+    async with committed_app.state.sessionmaker() as session:
+        assert await users_repository.get_by_email(session, expired) is None
+        assert await users_repository.get_by_email(session, fresh) is not None

@@ -30,6 +30,7 @@ from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 {%- if cookiecutter.task_queue == "background" %}
 from {{ cookiecutter.package_name }}.emails.backends import build_email_backend
 {%- endif %}
+from {{ cookiecutter.package_name }}.emails.recipients import RecipientLimit
 from {{ cookiecutter.package_name }}.emails.router import router as emails_router
 from {{ cookiecutter.package_name }}.health.router import router as health_router
 from {{ cookiecutter.package_name }}.health.setup_check import router as setup_check_router
@@ -39,6 +40,9 @@ from {{ cookiecutter.package_name }}.observability import (
     flush_sentry,
     unhandled_error_response,
 )
+{%- if cookiecutter.task_queue == "background" %}
+from {{ cookiecutter.package_name }}.users.expiry import removing_expired_accounts
+{%- endif %}
 from {{ cookiecutter.package_name }}.users.router import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -67,10 +71,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 {%- endif %}
     app.state.auth_throttle = AuthThrottle.from_settings(settings)
     app.state.email_throttle = AuthThrottle.for_emails(settings)
+    app.state.recipient_limit = RecipientLimit.from_settings(settings)
     async with httpx.AsyncClient() as client:
         app.state.payment_provider = build_payment_provider(settings, client)
 {%- if cookiecutter.task_queue == "background" %}
-        async with retrying_pending_payments(app, settings):
+        async with (
+            retrying_pending_payments(app, settings),
+            removing_expired_accounts(app, settings),
+        ):
             yield
 {%- else %}
         yield

@@ -55,7 +55,8 @@ async def get_current_user(
         raise UnauthorizedError() from None
     # One query: the revocation time comes with the user.
     user = await users_service.get_active(session=session, user_id=verified.user_id)
-    if user is None:
+    # Unverified accounts never sign in; a token issued to one before that rule is refused too.
+    if user is None or not user.email_verified:
         raise UnauthorizedError()
     if user.tokens_valid_after is not None and verified.issued_at < user.tokens_valid_after:
         raise UnauthorizedError("The token was revoked; log in again")

@@ -9,20 +9,31 @@ from {{ cookiecutter.package_name }}.auth.schemas import (
     EmailVerified,
     LoginForm,
     PasswordChange,
+    PasswordReset,
+    PasswordResetRequest,
+    PasswordResetSent,
+    PasswordWasReset,
     RefreshRequest,
     RegistrationAccepted,
     Token,
+    VerificationRequest,
     VerificationSent,
 )
 from {{ cookiecutter.package_name }}.auth.throttling import (
+    AuthThrottle,
     AuthThrottleDep,
     ClientAddressDep,
     EmailThrottleDep,
 )
 from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
-from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
+from {{ cookiecutter.package_name }}.core.errors import (
+    BODY_ERRORS,
+    TooManyRequestsError,
+    error_response,
+)
 from {{ cookiecutter.package_name }}.core.security import hash_refresh_token
+from {{ cookiecutter.package_name }}.core.security_events import report_security_event
 from {{ cookiecutter.package_name }}.emails.outbox import EmailOutboxDep
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
@@ -32,10 +43,13 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 THROTTLED = error_response(status.HTTP_429_TOO_MANY_REQUESTS, "Too many attempts; try again later")
 UNAUTHENTICATED = error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token")
 INVALID_REFRESH = error_response(status.HTTP_401_UNAUTHORIZED, service.INVALID_REFRESH_TOKEN)
+# The database{% if cookiecutter.task_queue == "celery" %} or the task queue{% endif %} is down, or the process is saturated.
 {%- if cookiecutter.task_queue == "celery" %}
-QUEUE_ERRORS = error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The task queue is unavailable")
+UNAVAILABLE = error_response(
+    status.HTTP_503_SERVICE_UNAVAILABLE, "The service or its task queue is unavailable"
+)
 {%- else %}
-QUEUE_ERRORS: dict[int | str, dict[str, Any]] = {}
+UNAVAILABLE = error_response(status.HTTP_503_SERVICE_UNAVAILABLE, "The service is unavailable")
 {%- endif %}
 
 
@@ -56,6 +70,20 @@ def token_links(*, check_out: bool) -> dict[str, Any]:
             "parameters": {"header.Authorization": "Bearer {$response.body#/access_token}"},
         }
     return {"links": links}
+
+
+async def count_for_address(
+    throttle: AuthThrottle, action: str, *, client: str, email: str
+) -> None:
+    """Throttle an attempt that mails an address; a flood is abuse worth a look in Sentry."""
+    try:
+        await throttle.hit(action, client=client, account=email)
+    except TooManyRequestsError:
+        report_security_event(
+            f"{action}_throttled",
+            message=f"Too many {action} attempts for one address or from one client",
+        )
+        raise
 
 
 def token_response(pair: service.TokenPair) -> Token:
@@ -85,7 +113,7 @@ def token_response(pair: service.TokenPair) -> Token:
         **error_response(status.HTTP_409_CONFLICT, "This username is taken"),
         **BODY_ERRORS,
         **THROTTLED,
-        **QUEUE_ERRORS,
+        **UNAVAILABLE,
     },
 )
 async def register(
@@ -96,16 +124,23 @@ async def register(
     client: ClientAddressDep,
     outbox: EmailOutboxDep,
 ) -> RegistrationAccepted:
-    """Sign up on the free plan; a link to verify the address is sent to it."""
-    await throttle.hit("register", client=client, account=data.email)
-    user = await users_service.register(session=session, data=data)
-    if user is None:
-        message = emails.already_registered(settings=settings, to=data.email)
-    else:
+    """Sign up on the free plan; a link to verify the address is sent to it.
+
+    The same answer whether or not the address has an account. The account signs in once
+    the address is verified; unverified, it is removed after UNVERIFIED_ACCOUNT_EXPIRE_HOURS.
+    """
+    await count_for_address(throttle, "sign_up", client=client, email=data.email)
+    user, created = await users_service.register(session=session, data=data)
+    if created:
         link = service.verification_link(settings=settings, user=user)
-        message = emails.welcome(
-            settings=settings, to=user.email, username=user.username, verification_link=link
-        )
+        message = emails.welcome(settings=settings, to=user.email, verification_link=link)
+    elif user.email_verified:
+        link = service.password_reset_link(settings=settings, user=user)
+        message = emails.already_registered(settings=settings, to=user.email, reset_link=link)
+    else:
+        # The account may be a stranger's: the owner of the address can take it with this link.
+        link = service.password_reset_link(settings=settings, user=user)
+        message = emails.claim_address(settings=settings, to=user.email, reset_link=link)
 {%- if cookiecutter.task_queue == "celery" %}
     # Committed before the broker is called, so that no transaction waits on it.
     await session.commit()
@@ -119,9 +154,10 @@ async def register(
     response_model=Token,
     responses={
         status.HTTP_200_OK: token_links(check_out=True),
-        **error_response(status.HTTP_401_UNAUTHORIZED, "Incorrect email or password"),
+        **error_response(status.HTTP_401_UNAUTHORIZED, service.INCORRECT_CREDENTIALS),
         **BODY_ERRORS,
         **THROTTLED,
+        **UNAVAILABLE,
     },
 )
 async def login(
@@ -152,6 +188,7 @@ async def login(
         **INVALID_REFRESH,
         **BODY_ERRORS,
         **THROTTLED,
+        **UNAVAILABLE,
     },
 )
 async def refresh(
@@ -174,7 +211,7 @@ async def refresh(
     "/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**BODY_ERRORS},
+    responses={**BODY_ERRORS, **UNAVAILABLE},
 )
 async def log_out(data: RefreshRequest, session: SessionDep) -> None:
     """Log out this session: its refresh token, and those it was rotated from, stop working."""
@@ -185,7 +222,7 @@ async def log_out(data: RefreshRequest, session: SessionDep) -> None:
     "/logout-all",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses={**UNAUTHENTICATED},
+    responses={**UNAUTHENTICATED, **UNAVAILABLE},
 )
 async def log_out_everywhere(user: CurrentUser, session: SessionDep) -> None:
     """Log out every session of the user: all refresh tokens and all access tokens so far."""
@@ -200,7 +237,7 @@ async def log_out_everywhere(user: CurrentUser, session: SessionDep) -> None:
         **error_response(status.HTTP_400_BAD_REQUEST, service.WRONG_CURRENT_PASSWORD),
         **UNAUTHENTICATED,
         **THROTTLED,
-        **QUEUE_ERRORS,
+        **UNAVAILABLE,
         **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
     },
 )
@@ -234,6 +271,7 @@ async def change_password(
     responses={
         **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_VERIFICATION_LINK),
         **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **UNAVAILABLE,
     },
 )
 async def verify_email(
@@ -248,20 +286,87 @@ async def verify_email(
     "/verify-email/resend",
     response_model=VerificationSent,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={**UNAUTHENTICATED, **THROTTLED, **QUEUE_ERRORS},
+    responses={**BODY_ERRORS, **THROTTLED, **UNAVAILABLE},
 )
 async def resend_verification(
-    user: CurrentUser,
+    data: VerificationRequest,
+    session: SessionDep,
     settings: SettingsDep,
     throttle: EmailThrottleDep,
     address: ClientAddressDep,
     outbox: EmailOutboxDep,
 ) -> VerificationSent:
-    """Send a new verification link to the signed-in user's address, unless it is verified."""
-    await throttle.hit("verification", client=address, account=f"user:{user.id}")
-    if not user.email_verified:
+    """Send a new verification link to an address whose account is not verified yet.
+
+    No sign-in needed (an unverified account cannot sign in); the same answer for any address.
+    """
+    await count_for_address(throttle, "verification", client=address, email=data.email)
+    user = await users_service.get_active_by_email(session=session, email=data.email)
+{%- if cookiecutter.task_queue == "celery" %}
+    await session.commit()
+{%- endif %}
+    if user is not None and not user.email_verified:
         link = service.verification_link(settings=settings, user=user)
         await outbox.put(
             emails.verification(settings=settings, to=user.email, verification_link=link)
         )
     return VerificationSent()
+
+
+@router.post(
+    "/password-reset",
+    response_model=PasswordResetSent,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**BODY_ERRORS, **THROTTLED, **UNAVAILABLE},
+)
+async def request_password_reset(
+    data: PasswordResetRequest,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: AuthThrottleDep,
+    address: ClientAddressDep,
+    outbox: EmailOutboxDep,
+) -> PasswordResetSent:
+    """Send a link to set a new password to the address; the same answer for any address."""
+    await count_for_address(throttle, "password_reset", client=address, email=data.email)
+    user = await users_service.get_active_by_email(session=session, email=data.email)
+{%- if cookiecutter.task_queue == "celery" %}
+    await session.commit()
+{%- endif %}
+    if user is not None:
+        link = service.password_reset_link(settings=settings, user=user)
+        await outbox.put(emails.password_reset(settings=settings, to=user.email, reset_link=link))
+    return PasswordResetSent()
+
+
+@router.post(
+    "/password-reset/confirm",
+    response_model=PasswordWasReset,
+    responses={
+        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_RESET_LINK),
+        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **THROTTLED,
+        **UNAVAILABLE,
+    },
+)
+async def reset_password(
+    data: PasswordReset,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: AuthThrottleDep,
+    address: ClientAddressDep,
+    outbox: EmailOutboxDep,
+) -> PasswordWasReset:
+    """Set a new password with the token of a reset link; it verifies the address too.
+
+    The link works once; every session of the account ends, so log in again.
+    """
+    await throttle.hit("password_reset_confirm", client=address, account=address)
+    user = await service.reset_password(
+        session=session, settings=settings, token=data.token, new_password=data.new_password
+    )
+{%- if cookiecutter.task_queue == "celery" %}
+    await session.commit()
+{%- endif %}
+    await outbox.put(emails.password_changed(settings=settings, to=user.email))
+    return PasswordWasReset()

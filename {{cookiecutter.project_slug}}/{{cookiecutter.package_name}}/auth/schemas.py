@@ -1,6 +1,6 @@
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from {{ cookiecutter.package_name }}.users.schemas import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
 
@@ -42,6 +42,25 @@ class EmailVerification(BaseModel):
     token: str = Field(min_length=1, max_length=2000, repr=False)
 
 
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=2000, repr=False)
+    new_password: str = Field(min_length=8, max_length=128, repr=False)
+
+
+class VerificationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+
+
 class RegistrationAccepted(BaseModel):
     """The same answer whether or not the email was free, so it tells nobody which it was."""
 
@@ -53,4 +72,16 @@ class EmailVerified(BaseModel):
 
 
 class VerificationSent(BaseModel):
-    detail: str = "If your address is not verified yet, a new link is on its way."
+    """The same answer for any address."""
+
+    detail: str = "If this address has an account waiting to be verified, a new link is on its way."
+
+
+class PasswordResetSent(BaseModel):
+    """The same answer for any address."""
+
+    detail: str = "If this address has an account, a link to set a new password is on its way."
+
+
+class PasswordWasReset(BaseModel):
+    detail: str = "Your password is set and every device was signed out; log in with it."

@@ -1,4 +1,4 @@
-"""Log-in, refresh-token rotation, log-out, password change and email verification."""
+"""Log-in, refresh-token rotation, log-out, password change and reset, email verification."""
 
 import uuid
 from datetime import timedelta
@@ -15,10 +15,13 @@ from {{ cookiecutter.package_name }}.core.security import (
     InvalidTokenError,
     create_access_token,
     create_email_verification_token,
+    create_password_reset_token,
     decode_email_verification_token,
+    decode_password_reset_token,
     hash_password,
     hash_refresh_token,
     new_refresh_token,
+    password_fingerprint,
     truncate_to_milliseconds,
     verify_password,
 )
@@ -31,6 +34,8 @@ from {{ cookiecutter.package_name }}.users.models import User
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105 - a message
 INVALID_VERIFICATION_LINK = "This link is invalid, has expired or was already used"
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 - a message
+INCORRECT_CREDENTIALS = "Incorrect email or password"
+INVALID_RESET_LINK = "This link is invalid, has expired or was already used"
 
 
 class Client(NamedTuple):
@@ -75,11 +80,16 @@ async def _issue(
 async def log_in(
     *, session: AsyncSession, settings: Settings, email: str, password: str, client: Client
 ) -> TokenPair:
-    """Unknown emails and wrong passwords fail alike, in the same time."""
+    """Unknown emails, wrong passwords and unverified addresses fail alike, in the same time.
+
+    An unverified account never signs in: its address may be someone else's, and the owner
+    wins it by verifying it or by a password reset. Answering as a wrong password does also
+    tells a stranger nothing about whether the address has an account.
+    """
     user = await users_repository.get_by_email(session, email)
     password_ok = await verify_password(password, user.hashed_password if user else None)
-    if user is None or not password_ok or not user.is_active:
-        raise UnauthorizedError("Incorrect email or password")
+    if user is None or not password_ok or not user.is_active or not user.email_verified:
+        raise UnauthorizedError(INCORRECT_CREDENTIALS)
     return await _issue(session=session, settings=settings, user=user, client=client)
 
 
@@ -96,7 +106,7 @@ async def refresh(
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise UnauthorizedError(INVALID_REFRESH_TOKEN)
     user = await users_service.get_active(session=session, user_id=stored.user_id)
-    if user is None:
+    if user is None or not user.email_verified:
         raise UnauthorizedError(INVALID_REFRESH_TOKEN)
     if stored.used_at is not None or not await repository.mark_used(session, stored.id, at=now):
         await repository.revoke_family(session, stored.family_id, at=now)
@@ -171,3 +181,55 @@ async def verify_email(*, session: AsyncSession, settings: Settings, token: str)
     if user is None or user.email != email or user.email_verified_at is not None:
         raise AppError(INVALID_VERIFICATION_LINK)
     user.email_verified_at = utcnow()
+
+
+def password_reset_link(*, settings: Settings, user: User) -> str:
+    token = create_password_reset_token(
+        user_id=user.id,
+        email=user.email,
+        hashed_password=user.hashed_password,
+        keys=settings.token_keys(),
+        expires_in=timedelta(minutes=settings.password_reset_expire_minutes),
+    )
+    return f"{settings.frontend_url.rstrip('/')}/reset-password?token={token}"
+
+
+async def reset_password(
+    *, session: AsyncSession, settings: Settings, token: str, new_password: str
+) -> User:
+    """Set a new password with the token of a reset link; the link then never works again.
+
+    The link proved the address, so it is verified. Every session ends. An unverified account
+    is taken over by whoever reads the inbox: if a stranger created it, they lose it (its
+    username is replaced too, as they chose it) and the event is reported.
+    """
+    try:
+        reset = decode_password_reset_token(token, keys=settings.token_keys())
+    except InvalidTokenError:
+        raise AppError(INVALID_RESET_LINK) from None
+    user = await users_repository.get_by_id(session, reset.user_id)
+    if (
+        user is None
+        or not user.is_active
+        or user.email != reset.email
+        or password_fingerprint(user.hashed_password) != reset.password_fingerprint
+    ):
+        raise AppError(INVALID_RESET_LINK)
+    old_hash = user.hashed_password
+    new_hash = await hash_password(new_password)
+    # Conditional: of two requests with one link, only the first sets a password.
+    if not await users_repository.replace_password(
+        session, user.id, old_hash=old_hash, new_hash=new_hash
+    ):
+        raise AppError(INVALID_RESET_LINK)
+    user.hashed_password = new_hash
+    if not user.email_verified:
+        user.username = f"user#{user.id}"  # a form no sign-up can choose
+        bind_user(user_id=user.id, username=user.username, plan=user.plan.value)
+        report_security_event(
+            "unverified_account_claimed",
+            message="An unverified account was taken over by its address's owner",
+        )
+    user.email_verified_at = user.email_verified_at or utcnow()
+    await log_out_everywhere(session=session, user=user)
+    return user

@@ -43,7 +43,17 @@ MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 8
 # Bodies holding passwords or tokens: never attached to a Sentry event.
 PRIVATE_BODY_PATHS = tuple(
     f"/api/v1/auth/{action}"
-    for action in ("login", "register", "refresh", "logout", "password", "verify-email")
+    for action in (
+        "login",
+        "register",
+        "refresh",
+        "logout",
+        "password",
+        "password-reset",
+        "password-reset/confirm",
+        "verify-email",
+        "verify-email/resend",
+    )
 )
 # How SENTRY_SPOTLIGHT says on or off; any other value is the sidecar's URL.
 SPOTLIGHT_ON = frozenset({"true", "t", "yes", "y", "on", "1"})
@@ -106,6 +116,13 @@ class Settings(BaseSettings):
     frontend_url: str = "http://127.0.0.1:3000"
     # Invitations a user may send, in the notation of the `limits` package.
     email_rate_limit_per_user: str = "3/minute;20/day"
+    # Accounts: a password-reset link's life; how long an unverified account holds its address
+    # (keep it at least EMAIL_VERIFICATION_EXPIRE_HOURS) and how often expired ones are removed
+    # (0: never); emails to one address, whoever asks for them, in the `limits` notation.
+    password_reset_expire_minutes: int = Field(default=60, gt=0)
+    unverified_account_expire_hours: int = Field(default=72, gt=0)
+    unverified_account_sweep_interval_minutes: int = Field(default=60, ge=0)
+    email_rate_limit_per_recipient: str = "5/hour;20/day"
 
     # Browser origins allowed to call the API, e.g. ["https://app.example.com"]; none by default.
     cors_allowed_origins: list[str] = []
@@ -237,7 +254,10 @@ class Settings(BaseSettings):
         return spotlight
 
     @field_validator(
-        "auth_rate_limit_per_client", "auth_rate_limit_per_account", "email_rate_limit_per_user"
+        "auth_rate_limit_per_client",
+        "auth_rate_limit_per_account",
+        "email_rate_limit_per_user",
+        "email_rate_limit_per_recipient",
     )
     @classmethod
     def _parse_rate_limit(cls, value: str) -> str:

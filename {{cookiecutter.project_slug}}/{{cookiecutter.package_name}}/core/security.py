@@ -1,4 +1,5 @@
-"""Password hashing, signed tokens (access and email verification) and refresh-token secrets."""
+"""Password hashing, signed tokens (access, email verification, password reset) and refresh-token
+secrets."""
 
 import hashlib
 import hmac
@@ -190,6 +191,44 @@ def decode_email_verification_token(token: str, *, keys: TokenKeys) -> tuple[int
     if not isinstance(email, str):
         raise InvalidTokenError("no email address")
     return _user_id(claims), email
+
+
+def _password_reset_audience(keys: TokenKeys) -> str:
+    # Its own audience: a reset link is neither an access token nor a verification link.
+    return f"{keys.audience}:password-reset"
+
+
+def password_fingerprint(hashed_password: str) -> str:
+    """Names the current password without revealing it; a new password makes a new one."""
+    return hashlib.sha256(hashed_password.encode()).hexdigest()[:32]
+
+
+class PasswordReset(NamedTuple):
+    user_id: int
+    email: str
+    password_fingerprint: str
+
+
+def create_password_reset_token(
+    *, user_id: int, email: str, hashed_password: str, keys: TokenKeys, expires_in: timedelta
+) -> str:
+    """Works until it expires or the password changes, whichever comes first: so, once."""
+    expires_at = datetime.now(UTC) + expires_in
+    claims = {
+        "sub": str(user_id),
+        "email": email,
+        "pwd": password_fingerprint(hashed_password),
+        "exp": expires_at,
+    }
+    return _sign(claims, keys, _password_reset_audience(keys))
+
+
+def decode_password_reset_token(token: str, *, keys: TokenKeys) -> PasswordReset:
+    claims = _verify(token, keys, _password_reset_audience(keys))
+    email, fingerprint = claims.get("email"), claims.get("pwd")
+    if not isinstance(email, str) or not isinstance(fingerprint, str):
+        raise InvalidTokenError("no email address or password fingerprint")
+    return PasswordReset(_user_id(claims), email, fingerprint)
 
 
 def new_refresh_token() -> str:

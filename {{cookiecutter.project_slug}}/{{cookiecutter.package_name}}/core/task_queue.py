@@ -12,6 +12,7 @@ from {{ cookiecutter.package_name }}.core.errors import AppError
 TASK_MODULES = [
     "{{ cookiecutter.package_name }}.emails.tasks",
     "{{ cookiecutter.package_name }}.checkout.tasks",
+    "{{ cookiecutter.package_name }}.users.tasks",
 ]
 # Never let a request wait long on a broker that is down.
 BROKER_TIMEOUT_SECONDS = 2.0
@@ -40,14 +41,24 @@ def create_celery_app(settings: Settings) -> Celery:
         },
         task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2},
         task_annotations={"*": {"max_retries": settings.task_max_retries}},
-        beat_schedule={
-            "retry-pending-payments": {
-                "task": "{{ cookiecutter.package_name }}.checkout.retry_pending_payments",
-                "schedule": timedelta(minutes=settings.payment_retry_interval_minutes),
-            }
-        },
+        beat_schedule=beat_schedule(settings),
     )
     return app
+
+
+def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
+    schedule: dict[str, dict[str, object]] = {
+        "retry-pending-payments": {
+            "task": "{{ cookiecutter.package_name }}.checkout.retry_pending_payments",
+            "schedule": timedelta(minutes=settings.payment_retry_interval_minutes),
+        }
+    }
+    if settings.unverified_account_sweep_interval_minutes > 0:
+        schedule["remove-expired-unverified-accounts"] = {
+            "task": "{{ cookiecutter.package_name }}.users.remove_expired_unverified",
+            "schedule": timedelta(minutes=settings.unverified_account_sweep_interval_minutes),
+        }
+    return schedule
 
 
 class QueueUnavailableError(AppError):

@@ -17,7 +17,6 @@ router = APIRouter(prefix="/emails", tags=["emails"])
     status_code=status.HTTP_202_ACCEPTED,
     responses={
         **error_response(status.HTTP_401_UNAUTHORIZED, "Missing or invalid bearer token"),
-        **error_response(status.HTTP_403_FORBIDDEN, service.UNVERIFIED_SENDER),
         **error_response(status.HTTP_429_TOO_MANY_REQUESTS, "Too many attempts; try again later"),
         **BODY_ERRORS,
 {%- if cookiecutter.task_queue == "celery" %}

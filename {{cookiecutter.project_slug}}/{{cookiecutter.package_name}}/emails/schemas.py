@@ -3,8 +3,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-# Links are what makes a relayed message worth sending for a spammer: none in a note.
-_LINK = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://|\bwww\.)")
+# Links are what makes a relayed message worth sending for a spammer: none in a note, neither
+# as a URL nor as a bare domain name (`paypa1-login.example`), with any dot mail clients read
+# as one (the ideographic and full-width ones too).
+_LINK = re.compile(
+    r"(?i)(\b[a-z][a-z0-9+.-]*://|\bwww\.|[a-z0-9-]+[.\u3002\uff0e\uff61]+[a-z][a-z0-9-]+)"
+)
 
 
 class InvitationRequest(BaseModel):
@@ -21,7 +25,7 @@ class InvitationRequest(BaseModel):
     @classmethod
     def _refuse_links(cls, note: str) -> str:
         if _LINK.search(note):
-            raise ValueError("a note cannot contain links")
+            raise ValueError("a note cannot contain links or domain names")
         return note
 
 

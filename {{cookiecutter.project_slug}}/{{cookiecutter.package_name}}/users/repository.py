@@ -1,4 +1,7 @@
-from sqlalchemy import bindparam, select
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from {{ cookiecutter.package_name }}.users.models import User
@@ -24,3 +27,38 @@ async def add(session: AsyncSession, user: User) -> User:
     session.add(user)
     await session.flush()
     return user
+
+
+async def replace_password(
+    session: AsyncSession, user_id: int, *, old_hash: str, new_hash: str
+) -> bool:
+    """Set a new password hash unless the password changed meanwhile; True when this one did."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.hashed_password == old_hash)
+        .values(hashed_password=new_hash)
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount == 1
+
+
+async def unverified_ids_created_before(
+    session: AsyncSession, cutoff: datetime, *, limit: int
+) -> list[int]:
+    query = (
+        select(User.id)
+        .where(User.email_verified_at.is_(None), User.created_at < cutoff)
+        .order_by(User.id)
+        .limit(limit)
+    )
+    return list(await session.scalars(query))
+
+
+async def delete_unverified(session: AsyncSession, user_ids: list[int]) -> int:
+    """Delete these users unless verified since they were picked; returns how many."""
+    result = await session.execute(
+        delete(User)
+        .where(User.id.in_(user_ids), User.email_verified_at.is_(None))
+        .execution_options(synchronize_session=False)
+    )
+    return cast("CursorResult[Any]", result).rowcount

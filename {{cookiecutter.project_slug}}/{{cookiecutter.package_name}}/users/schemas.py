@@ -11,7 +11,8 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
-    username: str = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
+    # No dots: a username appears in emails, and must never read as a link or a domain name.
+    username: str = Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_-]+$")
     password: str = Field(min_length=8, max_length=PASSWORD_MAX_LENGTH, repr=False)
 
 
