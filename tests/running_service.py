@@ -2,6 +2,7 @@
 
 import contextlib
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -65,7 +66,8 @@ def service_process(
 ) -> Iterator[Service]:
     """Yield the service once /health answers; show its log on failure; stop it at the end.
 
-    By default uvicorn serves it on a free port; `command` (with `port`) starts it otherwise.
+    By default uvicorn serves it on a free port, as `make run` does; `command` (with `port`)
+    starts it otherwise.
     It runs in the project's directory, and reads its .env, unless `cwd` names another.
     """
     port = port or free_port()
@@ -76,6 +78,8 @@ def service_process(
         "127.0.0.1",
         "--port",
         str(port),
+        "--http",
+        f"{project.package}.core.http_protocol:HeadLimitedHttpToolsProtocol",
     ]
     with tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
@@ -94,6 +98,29 @@ def service_process(
             raise ServiceFailedError(f"{error}\n--- service log ---\n{service.output()}") from error
         finally:
             stop_process(process)
+
+
+def make_run_command(project: BakedProject, port: int, env: dict) -> list:
+    """The command `make run` starts, so that the test serves it as a developer does."""
+    printed = subprocess.run(
+        ["make", "--no-print-directory", "-n", "run", "HOST=127.0.0.1", f"PORT={port}"],
+        cwd=project.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    [line] = [line for line in printed.replace("\\\n", " ").splitlines() if "uvicorn" in line]
+    return shlex.split(line)
+
+
+@contextlib.contextmanager
+def served_by_make_run(project: BakedProject, env: dict) -> Iterator[Service]:
+    port = free_port()
+    command = make_run_command(project, port, env)
+    with service_process(project, env, port=port, command=command) as service:
+        yield service
 
 
 @contextlib.contextmanager

@@ -7,8 +7,6 @@ Loads are bounded in connections and seconds and go over loopback; nothing here 
 
 import contextlib
 import os
-import shlex
-import subprocess
 import threading
 import time
 import uuid
@@ -22,7 +20,7 @@ import pytest
 from tests.accounts import verify_address
 from tests.baking import BakedProject, command_env, make_must_succeed
 from tests.own_postgres import binaries, own_postgres
-from tests.running_service import Service, free_port, service_process
+from tests.running_service import served_by_make_run, service_process
 from tests.write_burst import (
     PASSWORD,
     UNTHROTTLED,
@@ -177,29 +175,6 @@ def test_a_database_restart_is_503s_then_2xx_without_restarting_the_service(
             assert_is_503_with_retry_after(answer)
     # Once the server is back, every answer is a success: the pool replaced its connections.
     assert set(load.statuses("restarted")) <= {200, 201}, load.statuses("restarted")
-
-
-def make_run_command(project: BakedProject, port: int, env: dict) -> list:
-    """The command `make run` starts, so that the test serves it as a developer does."""
-    printed = subprocess.run(
-        ["make", "--no-print-directory", "-n", "run", "HOST=127.0.0.1", f"PORT={port}"],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    [line] = [line for line in printed.replace("\\\n", " ").splitlines() if "uvicorn" in line]
-    return shlex.split(line)
-
-
-@contextlib.contextmanager
-def served_by_make_run(project: BakedProject, env: dict) -> Iterator[Service]:
-    port = free_port()
-    command = make_run_command(project, port, env)
-    with service_process(project, env, port=port, command=command) as service:
-        yield service
 
 
 def log_in(client: httpx.Client, forwarded_for: str) -> int:

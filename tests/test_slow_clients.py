@@ -5,7 +5,13 @@ limit) each send the head of `POST /api/v1/auth/logout` with a `Content-Length` 
 part of the body they send, then wait. A signed-in user keeps reading its account meanwhile,
 and every read must answer 200; every stalled request must end with a 408 of its own. Then
 checkouts held by a hung payment provider fill a small concurrency limit: `/health/ready`
-answers 503 while `/health` stays 200. Durations are printed, not asserted.
+answers 503 while `/health` stays 200.
+
+Request heads are bounded in size and time by the protocol the service is served with (`make
+run`): sockets that send a head larger than the limit, or a head that never ends, are closed
+by the service while a signed-in user keeps reading its account. Bodies held at once are bounded
+by a budget of the process: stalled bodies past it are refused with 503 at once. Durations and
+the server's resident memory are printed, not asserted.
 """
 
 import asyncio
@@ -20,7 +26,7 @@ import pytest
 from tests.baking import BakedProject, command_env, make_must_succeed
 from tests.delivery import PASSWORD, service_env
 from tests.payment_server import PaymentServer
-from tests.running_service import service_process
+from tests.running_service import Service, served_by_make_run, service_process
 
 pytestmark = [
     pytest.mark.option_sets("default"),
@@ -198,3 +204,167 @@ def test_ready_says_when_the_process_is_saturated(
     assert outcome["refused"] == 503
     assert set(outcome["settled"]) <= {201, 202}, outcome["settled"]
     assert outcome["after"] == 200
+
+
+HEAD_LIMIT_BYTES = 65_536
+HEAD_TIMEOUT_SECONDS = 2
+HUGE_HEADS = 10
+HUGE_HEAD_BYTES = 2_000_000
+HEAD_START = b"GET /api/v1/products HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+
+
+async def unfinished_head(port: int, head: bytes) -> str:
+    """Send `head` without its end, then wait; how the connection ended, as the client saw it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        try:
+            writer.write(head)
+            await writer.drain()
+        except ConnectionError:
+            pass  # Closed by the service while the head was still being sent.
+        try:
+            async with asyncio.timeout(GIVE_UP_SECONDS):
+                answer = await reader.read()
+        except ConnectionError:
+            return "reset"
+        except TimeoutError:
+            return "still open"
+        status, _ = status_and_body(answer)
+        return str(status) if status else "closed"
+    finally:
+        writer.close()
+
+
+async def heads_scenario(service: Service, heads: list[bytes]) -> dict:
+    port = int(service.url.rsplit(":", 1)[1])
+    async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
+        user = await sign_in(client)
+        resident = {"before": service.resident_kib()}
+        started = time.monotonic()
+        attacks = [asyncio.create_task(unfinished_head(port, head)) for head in heads]
+        reads: list[int] = []
+        while not all(attack.done() for attack in attacks):
+            reads.append((await client.get("/api/v1/users/me", headers=user)).status_code)
+            resident["during"] = max(resident.get("during", 0), service.resident_kib())
+            await asyncio.sleep(0.05)
+        return {
+            "endings": [attack.result() for attack in attacks],
+            "reads": reads,
+            "resident": resident,
+            "seconds": time.monotonic() - started,
+        }
+
+
+def head_limited_env(own_database: dict) -> dict:
+    return {
+        **service_env(own_database, None),
+        "MAX_REQUEST_HEAD_BYTES": str(HEAD_LIMIT_BYTES),
+        "REQUEST_HEAD_TIMEOUT_SECONDS": str(HEAD_TIMEOUT_SECONDS),
+        "EMAIL_BACKEND": "console",
+    }
+
+
+def test_oversized_heads_are_cut_and_stall_no_one(
+    installed_project: BakedProject, own_database: dict
+) -> None:
+    huge = HEAD_START + b"X-Big: " + b"a" * HUGE_HEAD_BYTES
+    with served_by_make_run(installed_project, head_limited_env(own_database)) as service:
+        outcome = asyncio.run(heads_scenario(service, [huge] * HUGE_HEADS))
+
+    print(
+        f"\n{HUGE_HEADS} unfinished heads of {HUGE_HEAD_BYTES} bytes: ended "
+        f"{sorted(set(outcome['endings']))} after {outcome['seconds']:.1f} s; resident "
+        f"{outcome['resident']} KiB; the user's reads: {sorted(set(outcome['reads']))}"
+    )
+    # Refused with 431, or reset when the service closed on bytes it would not read.
+    assert set(outcome["endings"]) <= {"431", "reset"}, outcome["endings"]
+    assert outcome["reads"], outcome
+    assert set(outcome["reads"]) == {200}, outcome["reads"]
+
+
+def test_a_head_that_never_ends_is_closed_after_the_head_timeout(
+    installed_project: BakedProject, own_database: dict
+) -> None:
+    # A head sent up to its last line; a connection that sends nothing at all.
+    heads = [HEAD_START + b"X-Waiting: yes\r\n", b""]
+    with served_by_make_run(installed_project, head_limited_env(own_database)) as service:
+        outcome = asyncio.run(heads_scenario(service, heads))
+
+    print(
+        f"\nheads that never end: {outcome['endings']} after {outcome['seconds']:.1f} s "
+        f"(head timeout {HEAD_TIMEOUT_SECONDS} s); the user's reads: "
+        f"{sorted(set(outcome['reads']))}"
+    )
+    assert outcome["endings"] == ["408", "408"], outcome["endings"]
+    assert outcome["reads"], outcome
+    assert set(outcome["reads"]) == {200}, outcome["reads"]
+
+
+BUDGET_BODY_BYTES = 100_000
+BUDGETED_BODIES = 4
+BIG_BODIES = 10
+
+
+async def big_body(port: int) -> tuple[int | None, bytes, float]:
+    """Declare a large body and send all of it but its last byte: status, answer, seconds."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (
+        "POST /api/v1/auth/register HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {BUDGET_BODY_BYTES}\r\n\r\n"
+    )
+    started = time.monotonic()
+    try:
+        writer.write(head.encode() + b" " * (BUDGET_BODY_BYTES - 1))
+        await writer.drain()
+        async with asyncio.timeout(GIVE_UP_SECONDS):
+            answer = await reader.read()
+    except (ConnectionError, TimeoutError):
+        answer = b""
+    finally:
+        writer.close()
+    return status_and_body(answer)[0], answer, time.monotonic() - started
+
+
+async def budget_scenario(service: Service) -> dict:
+    port = int(service.url.rsplit(":", 1)[1])
+    async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
+        user = await sign_in(client)
+        bodies = [asyncio.create_task(big_body(port)) for _ in range(BIG_BODIES)]
+        reads: list[int] = []
+        while not all(body.done() for body in bodies):
+            reads.append((await client.get("/api/v1/users/me", headers=user)).status_code)
+            await asyncio.sleep(0.05)
+        return {"answers": [body.result() for body in bodies], "reads": reads}
+
+
+def test_bodies_past_the_buffer_budget_are_refused_at_once(
+    installed_project: BakedProject, own_database: dict
+) -> None:
+    env = {
+        **service_env(own_database, None),
+        "MAX_REQUEST_BODY_BYTES": str(BUDGET_BODY_BYTES),
+        "MAX_BUFFERED_BODY_BYTES": str(BUDGETED_BODIES * BUDGET_BODY_BYTES),
+        "REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
+        "EMAIL_BACKEND": "console",
+    }
+    with served_by_make_run(installed_project, env) as service:
+        outcome = asyncio.run(budget_scenario(service))
+
+    answers = outcome["answers"]
+    print(
+        f"\n{BIG_BODIES} stalled bodies of {BUDGET_BODY_BYTES} bytes, budget "
+        f"{BUDGETED_BODIES}: "
+        + ", ".join(f"{status} after {seconds:.1f} s" for status, _, seconds in answers)
+    )
+    statuses = sorted(status for status, _, _ in answers)
+    # The bodies within the budget wait for their timeout; the rest are turned away at once.
+    assert statuses.count(503) >= BIG_BODIES - BUDGETED_BODIES, statuses
+    assert set(statuses) == {408, 503}, statuses
+    refused = next(answer for status, answer, _ in answers if status == 503)
+    head, _, body = refused.partition(b"\r\n\r\n")
+    assert b"\r\nretry-after: 1\r\n" in head.lower(), head
+    assert json.loads(body).keys() == {"detail"}
+    assert outcome["reads"], outcome
+    assert set(outcome["reads"]) == {200}, outcome["reads"]

@@ -83,6 +83,7 @@ async def test_a_request_takes_no_place_while_its_body_is_arriving() -> None:
         ConcurrencyLimitMiddleware(counting_app, workload=workload),
         max_bytes=1_000,
         timeout_seconds=30,
+        max_buffered_bytes=1_000,
     )
 
     async def slow_body() -> AsyncIterator[bytes]:

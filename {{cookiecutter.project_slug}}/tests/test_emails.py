@@ -1,8 +1,8 @@
 {% if cookiecutter.task_queue == "background" -%}
 import asyncio
 {% endif -%}
-from datetime import timedelta
 import logging
+from datetime import timedelta
 from email.message import EmailMessage
 
 import httpx

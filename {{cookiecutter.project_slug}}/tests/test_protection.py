@@ -10,7 +10,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.request_body import RequestBodyMiddleware
+from {{ cookiecutter.package_name }}.core.request_body import BodyBudget, RequestBodyMiddleware
 
 from .conftest import CLIENT_IP, SignUp
 
@@ -27,7 +27,9 @@ def settings(settings: Settings) -> Settings:
 @pytest.fixture
 async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app behind the body limits, as `main.py` serves it."""
-    limited = RequestBodyMiddleware(app, max_bytes=LIMIT, timeout_seconds=BODY_TIMEOUT_SECONDS)
+    limited = RequestBodyMiddleware(
+        app, max_bytes=LIMIT, timeout_seconds=BODY_TIMEOUT_SECONDS, max_buffered_bytes=LIMIT * 10
+    )
     transport = httpx.ASGITransport(app=limited, client=(CLIENT_IP, 50123))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
@@ -115,7 +117,9 @@ async def test_the_app_sees_a_request_only_once_its_body_is_in() -> None:
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    limited = RequestBodyMiddleware(app, max_bytes=LIMIT, timeout_seconds=30)
+    limited = RequestBodyMiddleware(
+        app, max_bytes=LIMIT, timeout_seconds=30, max_buffered_bytes=LIMIT
+    )
     transport = httpx.ASGITransport(app=limited)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         answered = await client.post("/", content=chunks(1_500))
@@ -136,6 +140,61 @@ async def test_the_app_sees_a_request_only_once_its_body_is_in() -> None:
         ((b'"' + b"x" * 498 + b'"') * 3, False)
     ]
     assert sent == []
+
+
+def test_the_body_budget_counts_what_is_held() -> None:
+    budget = BodyBudget(limit=100)
+
+    assert budget.take(60)
+    assert not budget.take(41)
+    assert budget.take(40)
+    budget.give_back(60)
+    assert budget.held == 40
+    assert budget.take(60)
+
+
+async def answer_204(scope: Scope, receive: Receive, send: Send) -> None:
+    await receive()
+    await send({"type": "http.response.start", "status": 204, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def test_bodies_past_the_budget_are_503_until_their_bytes_are_given_back() -> None:
+    limited = RequestBodyMiddleware(
+        answer_204, max_bytes=LIMIT, timeout_seconds=30, max_buffered_bytes=LIMIT
+    )
+    release = asyncio.Event()
+
+    async def held_body() -> AsyncIterator[bytes]:
+        yield b"x" * 1_500
+        await release.wait()
+        yield b"x" * 100
+
+    async def split_body() -> AsyncIterator[bytes]:
+        yield b"x" * 400
+        yield b"x" * 400
+
+    transport = httpx.ASGITransport(app=limited)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        held = asyncio.create_task(client.post("/", content=held_body()))
+        for _ in range(3_000):
+            if limited.budget.held == 1_500:
+                break
+            await asyncio.sleep(0.01)
+        refused = await client.post("/", content=split_body())
+        after_refusal = limited.budget.held
+        release.set()
+        finished = await held
+        accepted = await client.post("/", content=b"x" * 800)
+
+    assert refused.status_code == 503
+    assert refused.json() == {"detail": "Too many request bodies in progress; try again shortly"}
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.headers["Connection"] == "close"
+    # The refused body's first part, taken before the budget ran out, was given back.
+    assert after_refusal == 1_500
+    assert (finished.status_code, accepted.status_code) == (204, 204)
+    assert limited.budget.held == 0
 
 
 @pytest.mark.parametrize("path", ["/health", "/no-such-route", "/api/v1/users/me"])

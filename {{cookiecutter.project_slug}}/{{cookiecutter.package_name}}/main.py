@@ -35,4 +35,5 @@ app = RequestBodyMiddleware(
     ),
     max_bytes=settings.max_request_body_bytes,
     timeout_seconds=settings.request_body_timeout_seconds,
+    max_buffered_bytes=settings.max_buffered_body_bytes,
 )

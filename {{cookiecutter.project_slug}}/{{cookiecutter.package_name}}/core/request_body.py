@@ -8,8 +8,11 @@ request open for as long as it likes.
 The body is read whole, here, so that everything after this middleware (the concurrency limit
 above all) sees a request only once its client is done sending it: a client that is slow to
 send costs a socket and the bytes it actually sent, never a place that working requests need.
-The bytes held at once are bounded by what clients send within the timeout, each body by the
-size limit; the app itself would read and hold the body the same way.
+Each body is bounded by the size limit, and all the bodies being read at once by a budget of the
+process: a body that would take it past the budget is refused at once with 503 and
+`Retry-After`, so that many clients sending large bodies slowly cannot fill the memory. A body's
+bytes leave the budget when its request is handed on (the concurrency limit bounds the app's
+work from there) or ends.
 """
 
 import asyncio
@@ -18,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from {{ cookiecutter.package_name }}.core.concurrency import RETRY_AFTER_SECONDS
 from {{ cookiecutter.package_name }}.core.security_headers import SECURITY_HEADERS
 
 # The rest of the body may still be on its way: the connection cannot serve another request.
@@ -25,26 +29,51 @@ REFUSAL_HEADERS = {**SECURITY_HEADERS, "Connection": "close"}
 
 
 class BodyRefusedError(Exception):
-    """The body is too large or too slow; carries the status and the reason to answer with."""
+    """The body is too large, too slow or one too many; the status and reason to answer with."""
 
-    def __init__(self, status_code: int, detail: str) -> None:
+    def __init__(
+        self, status_code: int, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status_code = status_code
         self.detail = detail
+        self.headers = {**REFUSAL_HEADERS, **(headers or {})}
+
+
+class BodyBudget:
+    """The bytes of request bodies a process holds at once while they arrive, up to `limit`."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+    def take(self, size: int) -> bool:
+        """Count `size` more bytes as held, unless that would pass the limit."""
+        if self.held + size > self.limit:
+            return False
+        self.held += size
+        return True
+
+    def give_back(self, size: int) -> None:
+        self.held -= size
 
 
 class RequestBodyMiddleware:
-    """Pass a request to `app` once its whole body is in, as one message; 413 or 408 otherwise.
+    """Pass a request to `app` once its whole body is in, as one message; 413, 408 or 503 if not.
 
     `timeout_seconds` counts from the request's head to the body's last byte: a deadline for the
     whole body, not for each read, so that a client trickling a byte at a time is cut as well.
-    Requests without a body pass straight through. Wrap the finished application, outermost.
+    `max_buffered_bytes` bounds the bytes of all bodies being read at once. Requests without a
+    body pass straight through. Wrap the finished application, outermost.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_seconds: float) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, timeout_seconds: float, max_buffered_bytes: int
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_seconds = timeout_seconds
+        self.budget = BodyBudget(max_buffered_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +92,7 @@ class RequestBodyMiddleware:
             response = JSONResponse(
                 {"detail": refusal.detail},
                 status_code=refusal.status_code,
-                headers=REFUSAL_HEADERS,
+                headers=refusal.headers,
             )
             await response(scope, receive, send)
             return
@@ -91,9 +120,15 @@ class RequestBodyMiddleware:
                     if message["type"] != "http.request":
                         return message
                     chunk = message.get("body", b"")
-                    received += len(chunk)
-                    if received > self.max_bytes:
+                    if received + len(chunk) > self.max_bytes:
                         raise self._too_large()
+                    if not self.budget.take(len(chunk)):
+                        raise BodyRefusedError(
+                            503,
+                            "Too many request bodies in progress; try again shortly",
+                            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                        )
+                    received += len(chunk)
                     chunks.append(chunk)
                     if not message.get("more_body", False):
                         break
@@ -101,6 +136,8 @@ class RequestBodyMiddleware:
             raise BodyRefusedError(
                 408, f"Request body not received within {self.timeout_seconds:g} seconds"
             ) from None
+        finally:
+            self.budget.give_back(received)
         return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
     def _too_large(self) -> BodyRefusedError:
