@@ -24,6 +24,7 @@ UNNEEDED_PATHS = {
     ("task_queue", "background"): [
         "{package_name}/worker.py",
         "{package_name}/core/task_queue.py",
+        "{package_name}/auth/tasks.py",
         "{package_name}/checkout/tasks.py",
         "{package_name}/emails/tasks.py",
         "{package_name}/users/tasks.py",

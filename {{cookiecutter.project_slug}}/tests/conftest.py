@@ -1,4 +1,5 @@
 {% if cookiecutter.task_queue == "celery" -%}
+import asyncio
 import email
 {% endif -%}
 import os
@@ -29,11 +30,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from {{ cookiecutter.package_name }}.app import create_app
+{%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.auth.service import AccountEmail, send_account_email
+from {{ cookiecutter.package_name }}.auth.tasks import SEND_ACCOUNT_EMAIL_TASK
+{%- endif %}
 from {{ cookiecutter.package_name }}.checkout.seed import seed_catalogue
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import TrackedSession, create_engine
 from {{ cookiecutter.package_name }}.core.security import create_email_verification_token
 {%- if cookiecutter.task_queue == "celery" %}
+from {{ cookiecutter.package_name }}.emails.outbox import EmailOutbox
 from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
 {%- endif %}
 from {{ cookiecutter.package_name }}.observability import init_sentry
@@ -220,13 +226,31 @@ def sign_up(app: FastAPI, client: httpx.AsyncClient) -> SignUp:
 
 {% if cookiecutter.task_queue == "celery" -%}
 @pytest.fixture
-def outbox(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[EmailMessage]:
-    """Emails the app queues for the worker, kept here instead of queued."""
+async def outbox(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> list[EmailMessage]:
+    """Emails the app queues for the worker, kept here instead of queued.
+
+    A task that looks an address up (auth/tasks.py) runs here at once, as the worker would, on
+    the test's database.
+    """
     queued: list[EmailMessage] = []
+    loop = asyncio.get_running_loop()
+
+    async def look_up_and_mail(kind: str, address: str) -> None:
+        async with app.state.sessionmaker() as session:
+            await send_account_email(
+                AccountEmail(kind),
+                session=session,
+                settings=app.state.settings,
+                email=address,
+                outbox=EmailOutbox(recipients=app.state.recipient_limit),
+            )
 
     def send_task(name: str, args: tuple[Any, ...] = (), **options: Any) -> None:
         if name == SEND_EMAIL_TASK:
             queued.append(email.message_from_string(args[0], policy=default_policy))
+        elif name == SEND_ACCOUNT_EMAIL_TASK:
+            # Tasks are sent from a thread (core/task_queue.py); the lookup runs on the loop.
+            asyncio.run_coroutine_threadsafe(look_up_and_mail(*args), loop).result()
 
     monkeypatch.setattr(current_app, "send_task", send_task)
     return queued

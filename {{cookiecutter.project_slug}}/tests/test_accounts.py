@@ -5,15 +5,22 @@ no relay, unverified accounts expire."""
 import asyncio
 {% endif -%}
 import re
+{%- if cookiecutter.task_queue == "background" %}
+from collections.abc import Callable
+{%- endif %}
 from datetime import timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+{%- if cookiecutter.task_queue == "celery" %}
+from celery import current_app
+{%- endif %}
+from fastapi import {% if cookiecutter.task_queue == "background" %}BackgroundTasks, {% endif %}FastAPI
 from limits.aio.storage import MemoryStorage
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings
@@ -167,6 +174,49 @@ async def test_reset_and_resend_answer_alike_for_any_address(
         unverified["email"],
         unverified["email"],
     ]
+
+
+async def test_reset_and_resend_do_the_same_work_for_any_address(
+    client: httpx.AsyncClient,
+    sign_up: SignUp,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a timing: the request path runs the same statements and hands on the same work for
+    a verified, an unverified and an unknown address, so no answer can take longer for one."""
+    known = await sign_up()
+    unverified = await sign_up(verified=False)
+    work: list[str] = []
+
+    def record_statement(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        # Savepoint names count up from one request to the next; the statements are the work.
+        work.append(f"SQL {re.sub(r'sa_savepoint_[0-9]+', 'sa_savepoint', statement)}")
+{% if cookiecutter.task_queue == "celery" %}
+    def record_task(name: str, args: tuple[Any, ...] = (), **options: Any) -> None:
+        work.append(f"queued {name}")
+
+    monkeypatch.setattr(current_app, "send_task", record_task)
+{%- else %}
+    def record_task(
+        tasks: BackgroundTasks, func: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> None:
+        work.append(f"after the response: {func.__qualname__}")
+
+    monkeypatch.setattr(BackgroundTasks, "add_task", record_task)
+{%- endif %}
+    event.listen(engine.sync_engine, "before_cursor_execute", record_statement)
+    try:
+        for path in ("/api/v1/auth/password-reset", "/api/v1/auth/verify-email/resend"):
+            done = {}
+            for email in (known["email"], unverified["email"], "nobody@example.com"):
+                work.clear()
+                response = await client.post(path, json={"email": email})
+                assert response.status_code == 202
+                done[email] = tuple(work)
+            assert len(set(done.values())) == 1, (path, done)
+            assert done[known["email"]], "the email is still asked for"
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record_statement)
 
 
 async def test_sign_up_then_sign_in_answers_alike_for_a_free_and_a_taken_address(

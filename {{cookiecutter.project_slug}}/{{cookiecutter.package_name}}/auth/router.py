@@ -3,6 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Response, status
 
 from {{ cookiecutter.package_name }}.auth import emails, service
+from {{ cookiecutter.package_name }}.auth.account_emails import AccountEmailsDep
 from {{ cookiecutter.package_name }}.auth.dependencies import ClientDep, CurrentUser
 from {{ cookiecutter.package_name }}.auth.schemas import (
     EmailVerification,
@@ -19,6 +20,7 @@ from {{ cookiecutter.package_name }}.auth.schemas import (
     VerificationRequest,
     VerificationSent,
 )
+from {{ cookiecutter.package_name }}.auth.service import AccountEmail
 from {{ cookiecutter.package_name }}.auth.throttling import (
     AuthThrottle,
     AuthThrottleDep,
@@ -290,26 +292,16 @@ async def verify_email(
 )
 async def resend_verification(
     data: VerificationRequest,
-    session: SessionDep,
-    settings: SettingsDep,
     throttle: EmailThrottleDep,
     address: ClientAddressDep,
-    outbox: EmailOutboxDep,
+    account_emails: AccountEmailsDep,
 ) -> VerificationSent:
     """Send a new verification link to an address whose account is not verified yet.
 
     No sign-in needed (an unverified account cannot sign in); the same answer for any address.
     """
     await count_for_address(throttle, "verification", client=address, email=data.email)
-    user = await users_service.get_active_by_email(session=session, email=data.email)
-{%- if cookiecutter.task_queue == "celery" %}
-    await session.commit()
-{%- endif %}
-    if user is not None and not user.email_verified:
-        link = service.verification_link(settings=settings, user=user)
-        await outbox.put(
-            emails.verification(settings=settings, to=user.email, verification_link=link)
-        )
+    await account_emails.send(AccountEmail.VERIFICATION, data.email)
     return VerificationSent()
 
 
@@ -321,21 +313,13 @@ async def resend_verification(
 )
 async def request_password_reset(
     data: PasswordResetRequest,
-    session: SessionDep,
-    settings: SettingsDep,
     throttle: AuthThrottleDep,
     address: ClientAddressDep,
-    outbox: EmailOutboxDep,
+    account_emails: AccountEmailsDep,
 ) -> PasswordResetSent:
     """Send a link to set a new password to the address; the same answer for any address."""
     await count_for_address(throttle, "password_reset", client=address, email=data.email)
-    user = await users_service.get_active_by_email(session=session, email=data.email)
-{%- if cookiecutter.task_queue == "celery" %}
-    await session.commit()
-{%- endif %}
-    if user is not None:
-        link = service.password_reset_link(settings=settings, user=user)
-        await outbox.put(emails.password_reset(settings=settings, to=user.email, reset_link=link))
+    await account_emails.send(AccountEmail.PASSWORD_RESET, data.email)
     return PasswordResetSent()
 
 

@@ -2,11 +2,12 @@
 
 import uuid
 from datetime import timedelta
+from enum import StrEnum
 from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from {{ cookiecutter.package_name }}.auth import repository
+from {{ cookiecutter.package_name }}.auth import emails, repository
 from {{ cookiecutter.package_name }}.auth.models import RefreshToken
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import utcnow
@@ -26,6 +27,7 @@ from {{ cookiecutter.package_name }}.core.security import (
     verify_password,
 )
 from {{ cookiecutter.package_name }}.core.security_events import report_security_event
+from {{ cookiecutter.package_name }}.emails.outbox import EmailOutbox
 from {{ cookiecutter.package_name }}.observability import bind_user
 from {{ cookiecutter.package_name }}.users import repository as users_repository
 from {{ cookiecutter.package_name }}.users import service as users_service
@@ -233,3 +235,36 @@ async def reset_password(
     user.email_verified_at = user.email_verified_at or utcnow()
     await log_out_everywhere(session=session, user=user)
     return user
+
+
+class AccountEmail(StrEnum):
+    """An email anyone may ask for by address alone."""
+
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a name
+    VERIFICATION = "verification"
+
+
+async def send_account_email(
+    kind: AccountEmail,
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    outbox: EmailOutbox,
+) -> None:
+    """Mail a reset link, or a new verification link, to the account that holds the address.
+
+    Nothing for an address without an active account, nor a verification link to one already
+    verified. Runs {% if cookiecutter.task_queue == "celery" %}in the worker{% else %}after the response{% endif %}: the request did the same work for any address.
+    """
+    user = await users_service.get_active_by_email(session=session, email=email)
+    if user is None:
+        return
+    if kind is AccountEmail.PASSWORD_RESET:
+        link = password_reset_link(settings=settings, user=user)
+        await outbox.put(emails.password_reset(settings=settings, to=user.email, reset_link=link))
+    elif not user.email_verified:
+        link = verification_link(settings=settings, user=user)
+        await outbox.put(
+            emails.verification(settings=settings, to=user.email, verification_link=link)
+        )

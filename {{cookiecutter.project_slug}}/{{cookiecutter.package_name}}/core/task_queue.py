@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.errors import AppError
 
 TASK_MODULES = [
+    "{{ cookiecutter.package_name }}.auth.tasks",
     "{{ cookiecutter.package_name }}.emails.tasks",
     "{{ cookiecutter.package_name }}.checkout.tasks",
     "{{ cookiecutter.package_name }}.users.tasks",
