@@ -59,6 +59,7 @@ def bearer_token(service: Service, project: BakedProject, env: dict) -> str:
         return login.json()["access_token"]
 
 
+@pytest.mark.starts_first
 @pytest.mark.option_sets("default")
 def test_fuzzing_finds_no_server_error_or_schema_violation(
     installed_project: BakedProject, seeded_env: dict, tmp_path: Path
