@@ -59,6 +59,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first, then the rest in file order.
+
+    `--dist loadgroup --no-loadscope-reorder` hands out groups in this order, so a worker is
+    never left alone at the end of the run with a test of several minutes.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("starts_first") is None)
+
+
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
     """A cookiecutter config for one test, so replay files stay out of the home directory."""

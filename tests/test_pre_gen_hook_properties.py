@@ -87,7 +87,7 @@ def assert_lints(project: Path) -> None:
 
 
 @settings(
-    max_examples=int(os.environ.get("HOOK_EXAMPLES", "120")),
+    max_examples=int(os.environ.get("HOOK_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -170,6 +170,7 @@ def table_rows(database: Path, table: str, columns: str = "*") -> list[sqlite3.R
         return connection.execute(query).fetchall()
 
 
+@pytest.mark.starts_first
 def test_update_brings_template_changes_next_to_user_edits(tmp_path: Path, tools_bin: Path) -> None:
     env = command_env(tools_bin)
     template = tmp_path / "template"

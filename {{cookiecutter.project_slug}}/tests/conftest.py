@@ -22,6 +22,8 @@ from alembic.config import Config
 from celery import current_app
 {%- endif %}
 from fastapi import FastAPI
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 {%- if cookiecutter.task_queue == "celery" %}
 from redis import Redis
 from redis.exceptions import RedisError
@@ -35,6 +37,7 @@ from {{ cookiecutter.package_name }}.auth.service import AccountEmail, send_acco
 from {{ cookiecutter.package_name }}.auth.tasks import SEND_ACCOUNT_EMAIL_TASK
 {%- endif %}
 from {{ cookiecutter.package_name }}.checkout.seed import seed_catalogue
+from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import TrackedSession, create_engine
 from {{ cookiecutter.package_name }}.core.security import create_email_verification_token
@@ -57,6 +60,19 @@ def require_server(name: str, error: Exception) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+# Argon2 at the service's cost would take most of the suite's time. A hash records its own
+# parameters, so verifying stays exact; test_auth.py pins the parameters the service uses.
+SERVICE_PASSWORD_HASH = security.password_hash
+CHEAP_PASSWORD_HASH = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "password_hash", CHEAP_PASSWORD_HASH)
+        yield
 
 
 @pytest.fixture(scope="session")

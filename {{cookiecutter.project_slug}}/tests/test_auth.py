@@ -15,7 +15,7 @@ from {{ cookiecutter.package_name }}.core import security
 from {{ cookiecutter.package_name }}.core.config import PUBLICLY_KNOWN_SECRET_KEYS, Settings
 from {{ cookiecutter.package_name }}.users.models import User
 
-from .conftest import PASSWORD, SignUp
+from .conftest import PASSWORD, SERVICE_PASSWORD_HASH, SignUp
 
 HOUR = timedelta(hours=1)
 PAST = datetime.now(UTC) - HOUR
@@ -169,6 +169,15 @@ async def test_a_taken_email_is_answered_like_a_free_one(
         "/api/v1/auth/login", data={"username": user["email"], "password": PASSWORD}
     )
     assert still_theirs.status_code == 200
+
+
+def test_the_service_hashes_passwords_with_argon2id_at_full_cost() -> None:
+    """The suite hashes cheaply (conftest.py); the service it tests must not."""
+    hashed = SERVICE_PASSWORD_HASH.hash(PASSWORD)
+
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert security.HASH_MEMORY_BYTES == 65536 * 1024
+    assert SERVICE_PASSWORD_HASH.verify(PASSWORD, hashed)
 
 
 async def test_a_taken_email_costs_a_password_hash_too(
