@@ -2,8 +2,9 @@
 
 The default bake runs under uvicorn on a database of its own, with `PAYMENT_PROVIDER=http`
 pointing at a provider that accepts connections and never answers. One user checks out many
-times at once (some requests repeating one `Idempotency-Key`) while other users sign up, log
-in and read their account. Then the provider answers again and the retries settle the orders.
+times at once (some requests repeating one `Idempotency-Key`) while strangers sign up and
+verified users log in and read their account. Then the provider answers again and the retries
+settle the orders.
 Latencies are printed, not asserted: the machine is shared.
 """
 
@@ -63,22 +64,23 @@ class Timings:
         )
 
 
-async def sign_up(
-    client: httpx.AsyncClient, timings: Timings, verify: Callable[[str], None]
-) -> dict | None:
-    """Register, verify, log in and read the account; the bearer header, or None when a step
-    failed. Verifying (the service's own command) is not timed."""
-    name = f"u{uuid.uuid4().hex[:12]}"
-    email = f"{name}@example.com"
+def new_email() -> str:
+    return f"u{uuid.uuid4().hex[:12]}@example.com"
+
+
+async def register(client: httpx.AsyncClient, timings: Timings, email: str) -> bool:
+    name = email.partition("@")[0]
     registered = await timings.time(
         client.post(
             "/api/v1/auth/register",
             json={"email": email, "username": name, "password": PASSWORD},
         )
     )
-    if registered.status_code != 202:
-        return None
-    await asyncio.to_thread(verify, email)
+    return registered.status_code == 202
+
+
+async def log_in_and_read(client: httpx.AsyncClient, timings: Timings, email: str) -> dict | None:
+    """Log in and read the account; the bearer header, or None when a step failed."""
     login = await timings.time(
         client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     )
@@ -87,6 +89,24 @@ async def sign_up(
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
     me = await timings.time(client.get("/api/v1/users/me", headers=headers))
     return headers if me.status_code == 200 else None
+
+
+async def verified_accounts(
+    client: httpx.AsyncClient, verify: Callable[[str], None], count: int
+) -> list[str]:
+    """Addresses signed up and verified with the service's own command, which is not timed."""
+    emails = [new_email() for _ in range(count)]
+    for email in emails:
+        assert await register(client, Timings(), email), f"{email} could not sign up"
+        await asyncio.to_thread(verify, email)
+    return emails
+
+
+async def another_user(client: httpx.AsyncClient, timings: Timings, verified_email: str) -> None:
+    """A stranger signs up while an earlier, verified user logs in and reads the account."""
+    await asyncio.gather(
+        register(client, timings, new_email()), log_in_and_read(client, timings, verified_email)
+    )
 
 
 async def wait_for(condition, *, seconds: float, what: str) -> None:
@@ -111,8 +131,9 @@ async def hung_provider_scenario(
     """Checkouts hang on the provider while other users sign up, log in and read /users/me."""
     limits = httpx.Limits(max_connections=CHECKOUTS + DUPLICATES + OTHER_USERS + 4)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
-        buyer = await sign_up(client, Timings(), verify)
-        assert buyer is not None, "the buyer could not sign up"
+        buyer_email, *other_emails = await verified_accounts(client, verify, 1 + OTHER_USERS)
+        buyer = await log_in_and_read(client, Timings(), buyer_email)
+        assert buyer is not None, "the buyer could not log in"
         products = (await client.get("/api/v1/products")).json()
         cart = {
             "items": [{"product_id": products[0]["id"], "quantity": 1}],
@@ -132,7 +153,7 @@ async def hung_provider_scenario(
         await wait_for(all_waiting_on_the_provider, seconds=30, what="every checkout calling out")
         others = Timings()
         reads = [others.time(client.get("/api/v1/users/me", headers=buyer)) for _ in range(READS)]
-        await asyncio.gather(*reads, *(sign_up(client, others, verify) for _ in range(OTHER_USERS)))
+        await asyncio.gather(*reads, *(another_user(client, others, e) for e in other_emails))
         done_while_hung = not any(task.done() for task in checkouts)
         return Outcome(
             checkouts=await asyncio.gather(*checkouts),
