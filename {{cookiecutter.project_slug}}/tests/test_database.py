@@ -3,11 +3,8 @@
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator{% if cookiecutter.database == "sqlite" %}, Awaitable, Callable{% endif %}
+from collections.abc import AsyncIterator
 
-{% if cookiecutter.database == "sqlite" -%}
-import aiosqlite
-{% endif -%}
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -120,50 +117,6 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine) -> None
             for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
         ]
     assert pragmas == ["wal", 1, 1, 10000]
-
-
-@pytest.fixture
-def driver_ends(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The commits and rollbacks that reach the driver (each a trip to its thread)."""
-    ends: list[str] = []
-
-    def recording(name: str) -> Callable[[aiosqlite.Connection], Awaitable[None]]:
-        finish = getattr(aiosqlite.Connection, name)
-
-        async def recorded(connection: aiosqlite.Connection) -> None:
-            ends.append(name)
-            await finish(connection)
-
-        return recorded
-
-    for name in ("commit", "rollback"):
-        monkeypatch.setattr(aiosqlite.Connection, name, recording(name))
-    return ends
-
-
-async def test_sqlite_ends_only_the_transactions_the_driver_has_open(
-    engine: AsyncEngine, driver_ends: list[str]
-) -> None:
-    sessionmaker = create_sessionmaker(engine)
-    name = f"ends{uuid.uuid4().hex[:8]}"
-
-    async with sessionmaker() as session:
-        await session.scalar(text("SELECT count(*) FROM users"))
-    read_only = list(driver_ends)
-    async with sessionmaker() as session:
-        session.add(User(email=f"{name}@example.com", username=name, hashed_password="x"))
-        await session.commit()
-    async with sessionmaker() as session:
-        await session.execute(text("DELETE FROM users WHERE username = :name"), {"name": name})
-        await session.rollback()
-
-    assert read_only == [], "a read began no transaction: nothing to end, at close or check-in"
-    assert driver_ends == ["commit", "rollback"]
-    async with engine.connect() as connection:
-        kept = await connection.scalar(
-            text("SELECT count(*) FROM users WHERE username = :name"), {"name": name}
-        )
-    assert kept == 1
 
 
 @pytest.mark.parametrize("ending", ["commit", "rollback"])

@@ -19,11 +19,11 @@ from {{ cookiecutter.package_name }}.checkout.retries import retrying_pending_pa
 {%- endif %}
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
-from {{ cookiecutter.package_name }}.core.concurrency import Workload
 from {{ cookiecutter.package_name }}.core.config import RANDOM_KEY_NOTICE, Settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
-from {{ cookiecutter.package_name }}.core.security_headers import SecurityHeadersMiddleware
+from {{ cookiecutter.package_name }}.core.middleware.concurrency import Workload
+from {{ cookiecutter.package_name }}.core.middleware.security_headers import SecurityHeadersMiddleware
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 {%- endif %}
