@@ -70,7 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     create_celery_app(settings).set_default()
 {%- endif %}
     app.state.auth_throttle = AuthThrottle.from_settings(settings)
-    app.state.email_throttle = AuthThrottle.for_emails(settings)
+    app.state.email_throttle = AuthThrottle.for_email_senders(settings)
     app.state.recipient_limit = RecipientLimit.from_settings(settings)
     async with httpx.AsyncClient() as client:
         app.state.payment_provider = build_payment_provider(settings, client)
