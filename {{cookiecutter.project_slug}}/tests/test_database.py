@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.app import create_app
@@ -16,9 +16,6 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_sessionmaker
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 from {{ cookiecutter.package_name }}.users.models import User
-
-# A write as far as the database is concerned, though it changes no row.
-NO_SUCH_USER = update(User).where(User.id == -1).values(is_active=False)
 
 
 def unused_port() -> int:
@@ -107,27 +104,3 @@ async def test_concurrent_write_transactions_all_commit(engine: AsyncEngine) -> 
             {"prefix": f"{prefix}%"},
         )
     assert count == 40
-{%- if cookiecutter.database == "sqlite" %}
-
-
-async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        pragmas = [
-            (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
-            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
-        ]
-    assert pragmas == ["wal", 1, 1, 10000]
-
-
-@pytest.mark.parametrize("ending", ["commit", "rollback"])
-async def test_sqlite_hands_the_write_turn_on_when_a_transaction_ends(
-    engine: AsyncEngine, ending: str
-) -> None:
-    """The first connection stays checked out: the next writer must not wait for it (10 s)."""
-    async with engine.connect() as first:
-        await first.execute(NO_SUCH_USER)
-        await getattr(first, ending)()
-        async with asyncio.timeout(5), engine.connect() as second:
-            await second.execute(NO_SUCH_USER)
-            await second.commit()
-{%- endif %}
