@@ -36,6 +36,8 @@ UNNEEDED_PATHS = {
         "{package_name}/users/expiry.py",
         "tests/test_payment_retries.py",
     ],
+    ("database", "sqlite"): ["{package_name}/core/db/postgresql.py"],
+    ("database", "postgresql"): ["{package_name}/core/db/sqlite.py", "tests/test_sqlite.py"],
     ("docker", "no"): ["Dockerfile", ".dockerignore", "compose.yaml"],
     ("ci", "none"): [".github"],
 }

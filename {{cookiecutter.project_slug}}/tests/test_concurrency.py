@@ -4,8 +4,8 @@ from collections.abc import AsyncIterator
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.concurrency import ConcurrencyLimitMiddleware, Workload
-from {{ cookiecutter.package_name }}.core.request_body import RequestBodyMiddleware
+from {{ cookiecutter.package_name }}.core.middleware.concurrency import ConcurrencyLimitMiddleware, Workload
+from {{ cookiecutter.package_name }}.core.middleware.request_body import RequestBodyMiddleware
 
 
 class HeldApp:

@@ -3,15 +3,12 @@
 import asyncio
 import socket
 import uuid
-from collections.abc import AsyncIterator{% if cookiecutter.database == "sqlite" %}, Awaitable, Callable{% endif %}
+from collections.abc import AsyncIterator
 
-{% if cookiecutter.database == "sqlite" -%}
-import aiosqlite
-{% endif -%}
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text, update
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.app import create_app
@@ -19,9 +16,6 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.db import create_sessionmaker
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 from {{ cookiecutter.package_name }}.users.models import User
-
-# A write as far as the database is concerned, though it changes no row.
-NO_SUCH_USER = update(User).where(User.id == -1).values(is_active=False)
 
 
 def unused_port() -> int:
@@ -110,71 +104,3 @@ async def test_concurrent_write_transactions_all_commit(engine: AsyncEngine) -> 
             {"prefix": f"{prefix}%"},
         )
     assert count == 40
-{%- if cookiecutter.database == "sqlite" %}
-
-
-async def test_sqlite_runs_in_wal_with_foreign_keys(engine: AsyncEngine) -> None:
-    async with engine.connect() as connection:
-        pragmas = [
-            (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
-            for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
-        ]
-    assert pragmas == ["wal", 1, 1, 10000]
-
-
-@pytest.fixture
-def driver_ends(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The commits and rollbacks that reach the driver (each a trip to its thread)."""
-    ends: list[str] = []
-
-    def recording(name: str) -> Callable[[aiosqlite.Connection], Awaitable[None]]:
-        finish = getattr(aiosqlite.Connection, name)
-
-        async def recorded(connection: aiosqlite.Connection) -> None:
-            ends.append(name)
-            await finish(connection)
-
-        return recorded
-
-    for name in ("commit", "rollback"):
-        monkeypatch.setattr(aiosqlite.Connection, name, recording(name))
-    return ends
-
-
-async def test_sqlite_ends_only_the_transactions_the_driver_has_open(
-    engine: AsyncEngine, driver_ends: list[str]
-) -> None:
-    sessionmaker = create_sessionmaker(engine)
-    name = f"ends{uuid.uuid4().hex[:8]}"
-
-    async with sessionmaker() as session:
-        await session.scalar(text("SELECT count(*) FROM users"))
-    read_only = list(driver_ends)
-    async with sessionmaker() as session:
-        session.add(User(email=f"{name}@example.com", username=name, hashed_password="x"))
-        await session.commit()
-    async with sessionmaker() as session:
-        await session.execute(text("DELETE FROM users WHERE username = :name"), {"name": name})
-        await session.rollback()
-
-    assert read_only == [], "a read began no transaction: nothing to end, at close or check-in"
-    assert driver_ends == ["commit", "rollback"]
-    async with engine.connect() as connection:
-        kept = await connection.scalar(
-            text("SELECT count(*) FROM users WHERE username = :name"), {"name": name}
-        )
-    assert kept == 1
-
-
-@pytest.mark.parametrize("ending", ["commit", "rollback"])
-async def test_sqlite_hands_the_write_turn_on_when_a_transaction_ends(
-    engine: AsyncEngine, ending: str
-) -> None:
-    """The first connection stays checked out: the next writer must not wait for it (10 s)."""
-    async with engine.connect() as first:
-        await first.execute(NO_SUCH_USER)
-        await getattr(first, ending)()
-        async with asyncio.timeout(5), engine.connect() as second:
-            await second.execute(NO_SUCH_USER)
-            await second.commit()
-{%- endif %}

@@ -17,10 +17,10 @@ init_sentry(sentry_options)
 configure_logging(json_lines=settings.logs_as_json, level=settings.log_level)
 
 from {{ cookiecutter.package_name }}.app import create_app  # noqa: E402 - after Sentry, on purpose
-from {{ cookiecutter.package_name }}.core.concurrency import (  # noqa: E402
+from {{ cookiecutter.package_name }}.core.middleware.concurrency import (  # noqa: E402
     ConcurrencyLimitMiddleware,
 )
-from {{ cookiecutter.package_name }}.core.request_body import RequestBodyMiddleware  # noqa: E402
+from {{ cookiecutter.package_name }}.core.middleware.request_body import RequestBodyMiddleware  # noqa: E402
 
 PROBES = sentry_options.untraced_paths
 api = create_app(settings)

@@ -88,8 +88,8 @@ class AuthThrottle:
         )
 
     @classmethod
-    def for_emails(cls, settings: Settings) -> "AuthThrottle":
-        """Emails a user asks the service to send, per user and per client address."""
+    def for_email_senders(cls, settings: Settings) -> "AuthThrottle":
+        """Emails a signed-in user asks the service to send: per sender and per client address."""
         return cls(
             create_storage(settings.rate_limit_storage_url),
             per_client=settings.auth_rate_limit_per_client,

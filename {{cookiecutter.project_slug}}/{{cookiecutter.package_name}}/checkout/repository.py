@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.checkout.models import (
 )
 
 # The statements of a checkout, built once with parameters: each remembers its cache key, which
-# a statement built on every call works out again, at about the cost of running it on SQLite.
+# a statement built on every call works out again (`docs/tuning.md`).
 _ACTIVE_PRODUCTS = select(Product).where(
     Product.id.in_(bindparam("ids", expanding=True)), Product.is_active
 )
@@ -32,7 +32,7 @@ _BY_IDEMPOTENCY_KEY = (
     .options(selectinload(Order.items))
 )
 # On the table, not the entity: an ORM UPDATE would also look through the session for the
-# orders it changes (about a tenth of a checkout), and the service sets what it recorded itself.
+# orders it changes, and the service sets what it recorded itself (`docs/tuning.md`).
 _ORDERS = cast(Table, Order.__table__)
 _SETTLE_PENDING = (
     update(_ORDERS)

@@ -40,9 +40,11 @@ RANDOM_KEY_NOTICE = (
 )
 MIN_PRODUCTION_SECRET_BYTES = 32
 MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 8
+# Every API route's path starts with it; the probes and the docs stay outside it.
+API_PREFIX = "/api/v1"
 # Bodies holding passwords or tokens: never attached to a Sentry event.
 PRIVATE_BODY_PATHS = tuple(
-    f"/api/v1/auth/{action}"
+    f"{API_PREFIX}/auth/{action}"
     for action in (
         "login",
         "register",
@@ -167,15 +169,19 @@ class Settings(BaseSettings):
 {%- endif %}
     database_echo: bool = False
     # Connections per process: kept open, and extra ones opened under load and closed after.
-    database_pool_size: int = Field(default=10, gt=0)
-    database_max_overflow: int = Field(default=10, ge=0)
+    database_pool_size: int = Field(default=DatabaseOptions.pool_size, gt=0)
+    database_max_overflow: int = Field(default=DatabaseOptions.max_overflow, ge=0)
     # Longest wait for a connection (on SQLite, for the turn to write) before answering 503.
-    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
-    database_pool_pre_ping: bool = False
+    database_pool_timeout_seconds: float = Field(default=DatabaseOptions.pool_timeout_seconds, gt=0)
+    database_pool_pre_ping: bool = DatabaseOptions.pool_pre_ping
 {%- if cookiecutter.database == "postgresql" %}
     # The server cancels a query running longer (0: never); the request answers 503.
-    database_statement_timeout_seconds: float = Field(default=15.0, ge=0)
-    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    database_statement_timeout_seconds: float = Field(
+        default=DatabaseOptions.statement_timeout_seconds, ge=0
+    )
+    database_connect_timeout_seconds: float = Field(
+        default=DatabaseOptions.connect_timeout_seconds, gt=0
+    )
 {%- endif %}
 
     payment_provider: Literal["fake", "http"] = "fake"

@@ -2,8 +2,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from {{ cookiecutter.package_name }}.core.concurrency import Workload
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.middleware.concurrency import Workload
 
 
 async def settings_of_app(request: Request) -> Settings:

@@ -6,8 +6,8 @@ for as long as it likes, and a connection that sends half a head is never closed
 `--http {{ cookiecutter.package_name }}.core.http_protocol:HeadLimitedHttpToolsProtocol`, a head
 larger than `MAX_REQUEST_HEAD_BYTES` is answered with 431 and its connection closed, and a head
 not complete within `REQUEST_HEAD_TIMEOUT_SECONDS` of its first byte (or of the connection) with
-408. Bodies have their own limits (`core/request_body.py`); idle keep-alive connections are
-closed by uvicorn's `--timeout-keep-alive`.
+408. Bodies have their own limits (`core/middleware/request_body.py`); idle keep-alive
+connections are closed by uvicorn's `--timeout-keep-alive`.
 
 This subclasses a uvicorn class that is not a documented extension point. Should a uvicorn
 release change it, the service starts on uvicorn's h11 protocol instead, which bounds the head's
@@ -21,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from {{ cookiecutter.package_name }}.core.config import get_settings
-from {{ cookiecutter.package_name }}.core.security_headers import SECURITY_HEADERS
+from {{ cookiecutter.package_name }}.core.middleware.security_headers import SECURITY_HEADERS
 
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol

@@ -42,8 +42,8 @@ class SmtpEmailBackend:
     async def send(self, message: EmailMessage) -> None:
         # One deadline for the whole exchange. aiosmtplib's own timeout goes through
         # asyncio.wait_for, which on Python 3.11 runs each step in a task of its own, and the
-        # task factory (observability/tasks.py) would report a refused connection there before
-        # we handle it.
+        # task factory (observability/asyncio_tasks.py) would report a refused connection there
+        # before we handle it.
         async with asyncio.timeout(self.timeout):
             await aiosmtplib.send(message, hostname=self.host, port=self.port, timeout=None)
 

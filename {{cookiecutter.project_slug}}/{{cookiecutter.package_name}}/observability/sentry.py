@@ -27,6 +27,7 @@ from sentry_sdk.integrations.starlette import StarletteIntegration
 from sentry_sdk.integrations.threading import ThreadingIntegration
 from sentry_sdk.types import Event, Hint
 
+from .asyncio_tasks import report_task_failures
 from .errors import UNHANDLED_LOGGER
 from .event_cap import HandledEventCap
 from .filters import is_noise
@@ -42,7 +43,6 @@ from .spotlight import SpotlightOnlyTransport, keep_own_choices_without_dsn
 {%- if cookiecutter.get("sqlalchemy", "yes") == "yes" %}
 from .sql import instrument_sqlalchemy
 {%- endif %}
-from .tasks import report_task_failures
 
 SERVER_ERRORS = frozenset(range(500, 600))
 # A known secret shorter than this would redact ordinary words that happen to contain it.
@@ -135,8 +135,8 @@ def init_sentry(options: SentryOptions, **overrides: Any) -> bool:
     def before_send_transaction(event: Event, hint: Hint) -> Event | None:
         return scrub(event)
 
-    # Failed tasks are reported as they fail (tasks.py); the loop's later "exception was never
-    # retrieved" log line would report them a second time.
+    # Failed tasks are reported as they fail (asyncio_tasks.py); the loop's later "exception was
+    # never retrieved" log line would report them a second time.
     ignore_logger("asyncio")
     ignore_logger(UNHANDLED_LOGGER)
     unguarded_init()(

@@ -17,8 +17,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from {{ cookiecutter.package_name }}.core.config import DatabaseOptions
 from {{ cookiecutter.package_name }}.core.errors import DatabaseUnavailableError
 
 # The statements before which the driver opens a transaction (and SAVEPOINT, which opens one
@@ -57,6 +59,19 @@ class WriteTurns:
             self._lock.release()
 
 
+def create_sqlite_engine(
+    database_url: str, *, echo: bool, options: DatabaseOptions, **pool: Any
+) -> AsyncEngine:
+    # A file cannot drop the connection: a pre-ping would only cost a round trip.
+    engine = create_async_engine(database_url, echo=echo, **pool)
+    configure_sqlite(
+        engine.sync_engine,
+        busy_timeout_seconds=options.pool_timeout_seconds,
+        foreign_keys=options.foreign_keys,
+    )
+    return engine
+
+
 def configure_sqlite(
     engine: Engine, *, busy_timeout_seconds: float, foreign_keys: bool = True
 ) -> None:
@@ -93,11 +108,9 @@ def configure_sqlite(
     def then_give_back(finish: FinishTransaction) -> FinishTransaction:
         def finish_then_give_back(pooled: PoolProxiedConnection) -> None:
             # Finished here, before the next writer starts, so that it never sleeps in SQLite's
-            # busy handler. Only a transaction the driver says is open is finished: ending one
-            # that is not costs a trip to the driver's thread, on every read-only request.
+            # busy handler; and the turn is given back even when finishing fails.
             try:
-                if getattr(pooled.driver_connection, "in_transaction", True):
-                    finish(pooled)
+                finish(pooled)
             finally:
                 turns.give_back(pooled.dbapi_connection)
 

@@ -21,8 +21,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.concurrency import RETRY_AFTER_SECONDS
-from {{ cookiecutter.package_name }}.core.security_headers import SECURITY_HEADERS
+from {{ cookiecutter.package_name }}.core.middleware.concurrency import RETRY_AFTER_SECONDS
+from {{ cookiecutter.package_name }}.core.middleware.security_headers import SECURITY_HEADERS
 
 # The rest of the body may still be on its way: the connection cannot serve another request.
 REFUSAL_HEADERS = {**SECURITY_HEADERS, "Connection": "close"}

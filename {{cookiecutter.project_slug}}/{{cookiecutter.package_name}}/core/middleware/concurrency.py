@@ -7,7 +7,7 @@ own `--limit-concurrency` does not give (plain text, no `Retry-After`, and it co
 connections, not requests).
 
 The limit protects the app from work, not from waiting: a request is counted from when the app
-starts working on it, which is once its whole body is in (`core/request_body.py` reads it
+starts working on it, which is once its whole body is in (`core/middleware/request_body.py` reads it
 before this middleware sees the request). Counted while its body was still arriving, a hundred
 clients sending a body slowly, or not at all, would take every place and have every other
 request refused, with the app doing nothing.

@@ -1,0 +1,1 @@
+"""ASGI middlewares that guard every request: body limits, load shedding, security headers."""
