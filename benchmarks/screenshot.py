@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks import run, services
+from harness.processes import free_port, stop_process
 
 PLAYWRIGHT = "playwright-core@1"
 
@@ -56,7 +57,7 @@ def install_browser_driver(work_dir: Path) -> Path:
 
 def start_spotlight(project: Path, env: dict) -> str:
     """The baked project's own `make errors INBOX=spotlight`; returns SENTRY_SPOTLIGHT."""
-    port = services.free_port()
+    port = free_port()
     subprocess.run(
         [
             "make",
@@ -98,7 +99,7 @@ def main() -> None:
     project = run.prepare_project(args.work_dir, env)
     browser = install_browser_driver(args.work_dir)
     spotlight = start_spotlight(project, env)
-    port = services.free_port()
+    port = free_port()
     service_env = {**env, "SENTRY_SPOTLIGHT": spotlight, "SENTRY_LOGS": "true"}
     command = services.uvicorn_command(project, f"{run.package_name(project)}.main:app", port)
     try:
@@ -107,7 +108,7 @@ def main() -> None:
             trace_id = walk_through_a_checkout(project, server.base_url, spotlight)
             time.sleep(1)  # the email is sent after its response
         finally:
-            services.stop(server.process)
+            stop_process(server.process)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         # Node resolves playwright-core next to the script: run a copy in that directory.
         script = browser / "screenshot_trace.mjs"

@@ -23,9 +23,9 @@ from pathlib import Path
 from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
-from tests import databases
-from tests.accounts import verify_address
-from tests.baking import (
+from harness import databases
+from harness.accounts import verify_address
+from harness.baking import (
     TEMPLATE_DIR,
     BakedProject,
     command_env,
@@ -33,8 +33,9 @@ from tests.baking import (
     run_make,
     write_cookiecutter_config,
 )
-from tests.running_service import free_port, service_process
-from tests.write_burst import (
+from harness.processes import free_port
+from harness.running_service import service_process
+from harness.write_burst import (
     UNTHROTTLED,
     run_burst,
     sign_up_many,

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.baking import BakedProject, command_env, make_must_succeed
+from harness.baking import BakedProject, command_env, make_must_succeed
 
 # A variable left unrendered: Jinja's delimiters, or `cookiecutter.` on its own. The word alone
 # may stay: the observability guide names the command that lifts the package.

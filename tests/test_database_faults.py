@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject, command_env, make_must_succeed
-from tests.own_postgres import binaries, own_postgres
-from tests.running_service import served_by_make_run, service_process
-from tests.write_burst import (
+from harness.accounts import verify_address
+from harness.baking import BakedProject, command_env, make_must_succeed
+from harness.own_postgres import binaries, own_postgres
+from harness.running_service import served_by_make_run, service_process
+from harness.write_burst import (
     PASSWORD,
     UNTHROTTLED,
     BurstResult,

@@ -8,12 +8,12 @@ the sink shows the transactions Bugsink refuses to store.
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject
-from tests.bugsink import Bugsink
-from tests.delivery import ENVIRONMENT, GIT_SHA, Session, service_env
-from tests.error_servers import EnvelopeSink
-from tests.running_service import service_process
+from harness.accounts import verify_address
+from harness.baking import BakedProject
+from harness.bugsink import Bugsink
+from harness.delivery import ENVIRONMENT, GIT_SHA, Session, service_env
+from harness.error_servers import EnvelopeSink
+from harness.running_service import service_process
 
 pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("delivery")]
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.baking import BakedProject, bake, command_env, make_must_succeed
-from tests.running_service import free_port, service_process
+from harness.baking import BakedProject, bake, command_env, make_must_succeed
+from harness.processes import free_port
+from harness.running_service import service_process
 
 pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("delivery")]
 

@@ -18,9 +18,9 @@ from typing import IO
 import httpx
 import pytest
 
-from tests.error_servers import EnvelopeSink
-from tests.lifting import HOSTS, Host, json_lines
-from tests.running_service import free_port, stop_process
+from harness.error_servers import EnvelopeSink
+from harness.lifting import HOSTS, Host, json_lines
+from harness.processes import free_port, stop_process
 
 pytestmark = pytest.mark.xdist_group("lift")
 

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from cookiecutter.exceptions import FailedHookException
 
-from tests.baking import TEMPLATE_DIR, BakedProject, bake, write_cookiecutter_config
+from harness.baking import TEMPLATE_DIR, BakedProject, bake, write_cookiecutter_config
 from tests.test_baked_project import template_residue
 
 OPTIONS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.baking import bake
-from tests.hook_scripts import default_answers, load_hook
+from harness.baking import bake
+from harness.hook_scripts import default_answers, load_hook
 
 
 def secret_key(project: Path) -> str:

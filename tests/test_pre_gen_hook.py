@@ -7,8 +7,8 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-from tests.baking import TEMPLATE_DIR, bake
-from tests.hook_scripts import default_answers, load_hook, run_rendered_hook
+from harness.baking import TEMPLATE_DIR, bake
+from harness.hook_scripts import default_answers, load_hook, run_rendered_hook
 
 BAD_ANSWERS = [
     pytest.param(

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.baking import BakedProject, bake, write_cookiecutter_config
-from tests.hook_scripts import default_answers, load_hook, offered_options, run_rendered_hook
+from harness.baking import BakedProject, bake, write_cookiecutter_config
+from harness.hook_scripts import default_answers, load_hook, offered_options, run_rendered_hook
 
 DEFAULTS = default_answers()
 OFFERED = offered_options()

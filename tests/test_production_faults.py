@@ -18,12 +18,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject, command_env, make_must_succeed
-from tests.delivery import PASSWORD, service_env
-from tests.error_servers import EnvelopeSink
-from tests.payment_server import PaymentServer
-from tests.running_service import service_process
+from harness.accounts import verify_address
+from harness.baking import BakedProject, command_env, make_must_succeed
+from harness.delivery import PASSWORD, service_env
+from harness.error_servers import EnvelopeSink
+from harness.payment_server import PaymentServer
+from harness.running_service import service_process
 
 pytestmark = [
     pytest.mark.option_sets("default"),

@@ -23,10 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.baking import BakedProject, command_env, make_must_succeed
-from tests.delivery import PASSWORD, service_env
-from tests.payment_server import PaymentServer
-from tests.running_service import Service, served_by_make_run, service_process
+from harness.baking import BakedProject, command_env, make_must_succeed
+from harness.delivery import PASSWORD, service_env
+from harness.payment_server import PaymentServer
+from harness.running_service import Service, served_by_make_run, service_process
 
 pytestmark = [
     pytest.mark.option_sets("default"),

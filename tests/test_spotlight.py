@@ -14,11 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject, bake, command_env, make_must_succeed
-from tests.delivery import Session, service_env
-from tests.running_service import free_port, service_process
-from tests.spotlight import SpotlightStream, require_npm_registry
+from harness.accounts import verify_address
+from harness.baking import BakedProject, bake, command_env, make_must_succeed
+from harness.delivery import Session, service_env
+from harness.processes import free_port
+from harness.running_service import service_process
+from harness.spotlight import SpotlightStream, require_npm_registry
 
 pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("spotlight")]
 

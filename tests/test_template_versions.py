@@ -4,7 +4,7 @@ import hashlib
 import json
 import re
 
-from tests.baking import TEMPLATE_DIR
+from harness.baking import TEMPLATE_DIR
 
 CHANGELOG_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\]", re.MULTILINE)
 MIGRATIONS = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "migrations" / "versions"

@@ -11,7 +11,7 @@ from cookiecutter.environment import StrictEnvironment
 from cookiecutter.generate import generate_context
 from cookiecutter.prompt import prompt_for_config
 
-from tests.baking import TEMPLATE_DIR
+from harness.baking import TEMPLATE_DIR
 
 
 def template_options() -> dict:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests import databases
+from harness import databases
 
 PASSWORD = "burst-passphrase-9Kd3"
 # Every connection comes from 127.0.0.1: lift the per-address sign-up limit for the burst.

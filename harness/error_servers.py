@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Self
 
-from tests.running_service import free_port
+from harness.processes import free_port
 
 PUBLIC_KEY = "0123456789abcdef0123456789abcdef"
 # Headers the SDK sends that a real server needs to accept an envelope.
