@@ -57,7 +57,7 @@ bench-burst: $(TOOLS) ## Measure a write burst (64 connections) on SQLite and Po
 	$(BIN)/python -m benchmarks.write_burst $(BENCH_ARGS)
 
 screenshot: $(BENCH_VENV)/.installed ## Take the README's picture of a checkout's trace in Spotlight
-	$(BENCH_VENV)/bin/python -m benchmarks.screenshot
+	$(BENCH_VENV)/bin/python -m tools.screenshot
 
 lint: $(TOOLS) ## Check the hooks, tests, harness, benchmarks and tools with the generated project's ruff rules
 	$(BIN)/ruff check $(LINTED)

@@ -20,6 +20,8 @@ from pathlib import Path
 from benchmarks import run, services
 from harness.processes import free_port, stop_process
 
+TOOLS_DIR = Path(__file__).resolve().parent
+
 PLAYWRIGHT = "playwright-core@1"
 
 
@@ -79,7 +81,7 @@ def walk_through_a_checkout(project: Path, base_url: str, spotlight: str) -> str
     journey = subprocess.run(
         [
             str(project / ".venv" / "bin" / "python"),
-            str(services.BENCHMARKS_DIR / "checkout_journey.py"),
+            str(TOOLS_DIR / "checkout_journey.py"),
             base_url,
             spotlight,
             str(project / ".venv" / "bin" / project.name),
@@ -112,7 +114,7 @@ def main() -> None:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         # Node resolves playwright-core next to the script: run a copy in that directory.
         script = browser / "screenshot_trace.mjs"
-        shutil.copyfile(services.BENCHMARKS_DIR / "screenshot_trace.mjs", script)
+        shutil.copyfile(TOOLS_DIR / "screenshot_trace.mjs", script)
         subprocess.run(
             [
                 "node",
