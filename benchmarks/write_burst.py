@@ -1,7 +1,7 @@
 """Latency of a write burst: many connections placing orders, then signing up, at once.
 
 Run from the repository root: `make bench-burst` (or `.venv/bin/python -m benchmarks.write_burst
---label after`). For each database it bakes the project, installs, migrates and seeds it, serves
+--label latest`). For each database it bakes the project, installs, migrates and seeds it, serves
 it with uvicorn (one worker), signs up one user per connection, then runs the burst of checkouts
 and the burst of sign-ups. It counts the answers by status, checks that every order the service
 confirmed is in the database, and writes the raw numbers to `docs/benchmarks/raw/` and the table
