@@ -100,3 +100,8 @@ def make_must_succeed(project: Path, *targets: str, env: dict) -> str:
         command = " ".join(["make", *targets])
         pytest.fail(f"{command} exited {result.returncode}:\n{result.stdout}", pytrace=False)
     return result.stdout
+
+
+def template_version() -> str:
+    """The version a bake is made from, `_template_version` in cookiecutter.json."""
+    return json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())["_template_version"]

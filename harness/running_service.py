@@ -24,6 +24,13 @@ class ServiceFailedError(AssertionError):
     pass
 
 
+def log_text(log: IO[str]) -> str:
+    """All a process has written to its log file so far."""
+    log.flush()
+    log.seek(0)
+    return log.read()
+
+
 @dataclass(frozen=True)
 class Service:
     url: str
@@ -31,9 +38,7 @@ class Service:
     log: IO[str]
 
     def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return log_text(self.log)
 
     def stop(self) -> None:
         """SIGTERM, as a process manager would; fail unless the lifespan shut down cleanly."""

@@ -21,6 +21,7 @@ import pytest
 from harness.error_servers import EnvelopeSink
 from harness.lifting import HOSTS, Host, json_lines
 from harness.processes import free_port, stop_process
+from harness.running_service import log_text
 
 pytestmark = pytest.mark.xdist_group("lift")
 
@@ -44,9 +45,7 @@ class RunningHost:
     log: IO[str]
 
     def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return log_text(self.log)
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10)

@@ -15,7 +15,7 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 
 from harness.baking import TEMPLATE_DIR, BakedProject, bake, write_cookiecutter_config
-from tests.test_baked_project import template_residue
+from harness.residue import template_residue
 
 OPTIONS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 CHOICES = {

@@ -21,6 +21,7 @@ from harness.baking import (
     bake,
     command_env,
     make_must_succeed,
+    template_version,
     write_cookiecutter_config,
 )
 from harness.cruft_projects import (
@@ -35,7 +36,6 @@ from harness.cruft_projects import (
     template_repository,
 )
 from harness.option_sets import OPTION_SETS
-from tests.test_template_versions import template_version
 
 SLUG_DIR = "{{cookiecutter.project_slug}}"
 PACKAGE_DIR = f"{SLUG_DIR}/{{{{cookiecutter.package_name}}}}"
