@@ -37,8 +37,8 @@ from harness.processes import free_port
 from harness.running_service import service_process
 from harness.write_burst import (
     UNTHROTTLED,
+    connection_auths,
     run_burst,
-    sign_up_many,
     stored_order_ids,
 )
 
@@ -110,13 +110,12 @@ def measure(
         project, env, pg_name = prepare_project(template, Path(workdir), database, extra_env)
         try:
             with service_process(project, env) as service:
-                # A few users share the connections: signing up costs a password hash.
-                users = sign_up_many(
+                auths = connection_auths(
                     service.url,
-                    USERS,
-                    lambda email: verify_address(project.root, env, email),
+                    users=USERS,
+                    connections=connections,
+                    verify=lambda email: verify_address(project.root, env, email),
                 )
-                auths = [users[number % USERS] for number in range(connections)]
                 rows = []
                 for kind in ("checkout", "signup"):
                     print(f"{database}: {kind} burst", flush=True)
