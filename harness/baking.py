@@ -105,3 +105,10 @@ def make_must_succeed(project: Path, *targets: str, env: dict) -> str:
 def template_version() -> str:
     """The version a bake is made from, `_template_version` in cookiecutter.json."""
     return json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())["_template_version"]
+
+
+def own_sqlite_database(project: BakedProject, tools_bin: Path, directory: Path) -> dict:
+    """The env of a fresh, migrated and seeded SQLite database in `directory`."""
+    env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'app.db'}")
+    make_must_succeed(project.root, "migrate", "seed", env=env)
+    return env

@@ -180,3 +180,8 @@ class BlackHole:
             with contextlib.suppress(OSError):
                 connection, _ = self._listener.accept()
                 self.connections.append(connection)
+
+
+def breadcrumb_messages(event: dict) -> list[str]:
+    """The messages of an event's breadcrumbs, oldest first."""
+    return [crumb.get("message", "") for crumb in event["breadcrumbs"]["values"]]

@@ -17,6 +17,7 @@ import pytest
 from harness.accounts import verify_address
 from harness.baking import BakedProject, bake, command_env, make_must_succeed
 from harness.delivery import Session, service_env
+from harness.error_servers import breadcrumb_messages
 from harness.processes import free_port
 from harness.running_service import service_process
 from harness.spotlight import SpotlightStream, require_npm_registry
@@ -29,10 +30,6 @@ PAYMENT_FINGERPRINT = ["handled", "payment", "http", "unreachable"]
 def _spotlight_in_env_file(project: Path) -> str:
     [url] = re.findall(r"^SENTRY_SPOTLIGHT=(.+)$", (project / ".env").read_text(), re.MULTILINE)
     return url
-
-
-def _crumbs(event: dict) -> list[str]:
-    return [crumb.get("message", "") for crumb in event["breadcrumbs"]["values"]]
 
 
 def test_spotlight_receives_errors_traces_and_logs_without_a_dsn(
@@ -125,7 +122,7 @@ def _assert_errors(spotlight: SpotlightStream, session: Session) -> None:
     [unhandled] = [e for e in events if e["exception"]["values"][-1]["type"] == "SetupCheckError"]
     assert unhandled["event_id"] == session.error_ids[0]
     assert unhandled["user"]["id"] == user_id
-    assert "GET /debug/sentry" in _crumbs(unhandled)
+    assert "GET /debug/sentry" in breadcrumb_messages(unhandled)
 
     [payment] = [e for e in events if e.get("fingerprint") == PAYMENT_FINGERPRINT]
     assert payment["user"]["id"] == user_id
@@ -133,7 +130,7 @@ def _assert_errors(spotlight: SpotlightStream, session: Session) -> None:
     assert payment["tags"]["api_version"] == "v1"
     assert "request_id" in payment["tags"]
     assert payment["contexts"]["order"]["id"] == session.orders[0]["id"]
-    assert {"Payment started", "Payment failed"} <= set(_crumbs(payment))
+    assert {"Payment started", "Payment failed"} <= set(breadcrumb_messages(payment))
 
 
 def _assert_traced(spotlight: SpotlightStream) -> None:
