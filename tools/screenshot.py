@@ -7,7 +7,7 @@ and a receipt email, traced by a client with the Sentry SDK as a front end would
 (Debian's package, installed when missing), driven by playwright-core from the npm registry,
 opens that trace in Spotlight's UI and saves the picture:
 
-    python -m benchmarks.screenshot [--output docs/spotlight-checkout-trace.png]
+    python -m tools.screenshot [--output docs/spotlight-checkout-trace.png]
 """
 
 import argparse
