@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,3 +113,9 @@ def own_sqlite_database(project: BakedProject, tools_bin: Path, directory: Path)
     env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'app.db'}")
     make_must_succeed(project.root, "migrate", "seed", env=env)
     return env
+
+
+def env_file_value(project: Path, name: str) -> str:
+    """The one value `name` has in the project's .env."""
+    [value] = re.findall(rf"^{name}=(.+)$", (project / ".env").read_text(), re.MULTILINE)
+    return value

@@ -5,7 +5,6 @@ The sidecar is installed from the npm registry by the baked project's own `make 
 per run; the default bake runs under uvicorn, with the payment provider and SMTP server down.
 """
 
-import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from harness.accounts import verify_address
-from harness.baking import BakedProject, bake, command_env, make_must_succeed
+from harness.baking import BakedProject, bake, command_env, env_file_value, make_must_succeed
 from harness.delivery import Session, service_env
 from harness.error_servers import breadcrumb_messages
 from harness.processes import free_port
@@ -25,11 +24,6 @@ from harness.spotlight import SpotlightStream, require_npm_registry
 pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("spotlight")]
 
 PAYMENT_FINGERPRINT = ["handled", "payment", "http", "unreachable"]
-
-
-def _spotlight_in_env_file(project: Path) -> str:
-    [url] = re.findall(r"^SENTRY_SPOTLIGHT=(.+)$", (project / ".env").read_text(), re.MULTILINE)
-    return url
 
 
 def test_spotlight_receives_errors_traces_and_logs_without_a_dsn(
@@ -46,11 +40,11 @@ def test_spotlight_receives_errors_traces_and_logs_without_a_dsn(
     port = free_port()
     try:
         make_must_succeed(project, "errors", "INBOX=spotlight", f"ERRORS_PORT={port}", env=env)
-        url = _spotlight_in_env_file(project)
+        url = env_file_value(project, "SENTRY_SPOTLIGHT")
         assert url == f"http://127.0.0.1:{port}/stream"
         again = make_must_succeed(project, "errors", "INBOX=spotlight", env=env)
         assert "Installing" not in again, "a second run installed Spotlight again"
-        assert _spotlight_in_env_file(project) == url
+        assert env_file_value(project, "SENTRY_SPOTLIGHT") == url
 
         with SpotlightStream(f"http://127.0.0.1:{port}") as spotlight:
             session = _drive_a_session(installed_project, seeded_env, url)
