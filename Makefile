@@ -8,7 +8,7 @@ TOOLS := $(VENV)/.installed
 # A directory holding just uv, so the demo's own install finds uv but not this venv's python.
 UV_ONLY := $(VENV)/uv-only
 JOBS ?= 2
-LINTED := hooks lift/hooks tests benchmarks tools
+LINTED := hooks lift/hooks tests harness benchmarks tools
 DEMO_DIR := demo
 BENCH_VENV := .venv-bench
 # Passed to the benchmark, e.g. make bench BENCH_ARGS="--duration 5 --rounds 2"
@@ -57,13 +57,13 @@ bench-burst: $(TOOLS) ## Measure a write burst (64 connections) on SQLite and Po
 	$(BIN)/python -m benchmarks.write_burst $(BENCH_ARGS)
 
 screenshot: $(BENCH_VENV)/.installed ## Take the README's picture of a checkout's trace in Spotlight
-	$(BENCH_VENV)/bin/python -m benchmarks.screenshot
+	$(BENCH_VENV)/bin/python -m tools.screenshot
 
-lint: $(TOOLS) ## Check the hooks, tests, benchmarks and tools with the generated project's ruff rules
+lint: $(TOOLS) ## Check the hooks, tests, harness, benchmarks and tools with the generated project's ruff rules
 	$(BIN)/ruff check $(LINTED)
 	$(BIN)/ruff format --check $(LINTED)
 
-format: $(TOOLS) ## Fix style and formatting of the hooks, tests, benchmarks and tools
+format: $(TOOLS) ## Fix style and formatting of the hooks, tests, harness, benchmarks and tools
 	$(BIN)/ruff check --fix $(LINTED)
 	$(BIN)/ruff format $(LINTED)
 

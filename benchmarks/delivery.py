@@ -20,8 +20,8 @@ from pathlib import Path
 import httpx
 from uv import find_uv_bin
 
-from tests.accounts import verify_address
-from tests.baking import (
+from harness.accounts import verify_address
+from harness.baking import (
     BakedProject,
     bake,
     command_env,
@@ -29,9 +29,10 @@ from tests.baking import (
     run_make,
     write_cookiecutter_config,
 )
-from tests.delivery import Session, service_env
-from tests.error_servers import BlackHole, EnvelopeSink, dsn_for
-from tests.running_service import free_port, service_process
+from harness.delivery import Session, service_env
+from harness.error_servers import BlackHole, EnvelopeSink, dsn_for
+from harness.processes import free_port
+from harness.running_service import service_process
 
 HEALTHY = "answers 200"
 MODES: dict[str, Callable[[], AbstractContextManager]] = {

@@ -65,14 +65,14 @@ VARIANTS = {
         "sqlite",
         'sdk-minimal with `trace_lifecycle="stream"` (span streaming)',
     ),
-    "seed-000": (
-        "seed_000",
+    "guide-sampled": (
+        "guide_sampled",
         {"SENTRY_DSN": "sink"},
         "sqlite",
         "first guide: 10% traced, 10% of those profiled",
     ),
-    "seed-001": (
-        "seed_001",
+    "guide-traces-all": (
+        "guide_traces_all",
         {"SENTRY_DSN": "sink"},
         "sqlite",
         "second guide: FastAPI and Starlette integrations, every request traced",
@@ -92,7 +92,7 @@ VARIANTS = {
     ),
 }
 # The setups of others that the template's production settings are compared with.
-OTHERS = ("sdk-minimal", "seed-000", "seed-001", "starter")
+OTHERS = ("sdk-minimal", "guide-sampled", "guide-traces-all", "starter")
 SHORT_SERIES = 48
 _COLLECTED = re.compile(r"Collected : (\d+)")
 
@@ -394,7 +394,7 @@ The template's variants run its own entry module (`main.py`); the others initial
 written, then build the app with the factory. The continuous profiler is off in every variant
 (callgrind slows the process down fifty-fold, which stretches the profiler's sampling clock);
 what it costs is measured in CPU seconds in [the throughput benchmark](../benchmarks.md).
-seed-000's transaction profiler (`profiles_sample_rate`) is left on, as the guide writes it.
+guide-sampled's transaction profiler (`profiles_sample_rate`) is left on, as the guide writes it.
 
 Unlike requests per second, these counts do not depend on what else the machine is doing; at a
 rate of 0.1, which requests are sampled is left to chance and moves the count by about 2%.

@@ -1,8 +1,8 @@
 """CPU time of one log record with Sentry logs off, on, and on without the service's scrubbing.
 
-Run by a baked project's Python, from that project's directory:
+Run by a baked project's Python, from that project's directory, with the template on the path:
 
-    .venv/bin/python <template>/benchmarks/log_records.py [RECORDS] [ROUNDS]
+    PYTHONPATH=<template> .venv/bin/python -m benchmarks.log_records [RECORDS] [ROUNDS]
 
 Sentry is on in every variant, sending through the SDK's own transport to an envelope sink on
 loopback (a process of its own). Each record is an INFO line with two arguments and two extra
@@ -13,20 +13,15 @@ and the median of each is printed (to stderr).
 
 import importlib
 import logging
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from harness.processes import free_port
+
 SINK = Path(__file__).resolve().parent / "envelope_sink.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:

@@ -22,7 +22,8 @@ from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
 from benchmarks import publish, report, services
-from tests.accounts import verify_address
+from harness.accounts import verify_address
+from harness.processes import free_port, stop_process
 
 TEMPLATE_DIR = services.BENCHMARKS_DIR.parent
 LOAD_SCRIPT = services.BENCHMARKS_DIR / "load.lua"
@@ -94,7 +95,7 @@ def base_env(work_dir: Path) -> dict:
         SECRET_KEY=secrets.token_hex(32),
         # Production refuses the console backend; nothing listens there, so emails fail at once.
         EMAIL_BACKEND="smtp",
-        SMTP_PORT=str(services.free_port()),
+        SMTP_PORT=str(free_port()),
         DATABASE_URL=f"sqlite+aiosqlite:///{work_dir / 'bench.db'}",
         ACCESS_TOKEN_EXPIRE_MINUTES="720",
         # One process either profiles or not; keep chance out of the comparison.
@@ -157,7 +158,7 @@ def time_starts(project: Path, env: dict, dsn: str, count: int) -> dict:
     for variant in ("no-dsn", "sentry-0.1"):
         wall, cpu = [], []
         for _ in range(count):
-            port = services.free_port()
+            port = free_port()
             command = services.uvicorn_command(project, app, port)
             seconds = services.measure_start(
                 command, cwd=project, env=variant_env(env, variant, dsn), port=port
@@ -257,7 +258,7 @@ def start_servers(project: Path, env: dict, dsn: str) -> dict[str, services.Serv
     servers: dict[str, services.Server] = {}
     try:
         for variant in VARIANTS:
-            port = services.free_port()
+            port = free_port()
             command = services.uvicorn_command(project, app, port)
             servers[variant] = services.start_server(
                 variant,
@@ -266,7 +267,7 @@ def start_servers(project: Path, env: dict, dsn: str) -> dict[str, services.Serv
                 env=variant_env(env, variant, dsn),
                 port=port,
             )
-        port = services.free_port()
+        port = free_port()
         command = services.uvicorn_command(
             project, "ceiling:app", port, app_dir=services.BENCHMARKS_DIR
         )
@@ -281,7 +282,7 @@ def start_servers(project: Path, env: dict, dsn: str) -> dict[str, services.Serv
 
 def stop_servers(servers: dict[str, services.Server]) -> None:
     for server in servers.values():
-        services.stop(server.process)
+        stop_process(server.process)
 
 
 def prepare_requests(endpoints: dict, base_url: str, project: Path, env: dict) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.processes import free_port, stop_process
+
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 30.0
 
@@ -25,12 +27,6 @@ def ensure_debian_package(command: str) -> None:
     print(f"{command} is missing; installing the Debian package", flush=True)
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     subprocess.run([*sudo, "apt-get", "install", "-y", "-q", command], check=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -72,16 +68,6 @@ def wait_until_healthy(port: int, process: subprocess.Popen, *, poll: float = 0.
     raise RuntimeError(f"server on port {port} did not answer /health in {STARTUP_TIMEOUT}s")
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def uvicorn_command(project: Path, app: str, port: int, *, app_dir: Path | None = None) -> list:
     command = [str(project / ".venv" / "bin" / "uvicorn"), app, "--host", "127.0.0.1"]
     command += ["--port", str(port)]
@@ -97,7 +83,7 @@ def start_server(name: str, command: list, *, cwd: Path, env: dict, port: int) -
     try:
         wait_until_healthy(port, process)
     except RuntimeError:
-        stop(process)
+        stop_process(process)
         raise
     return Server(name, port, process)
 
@@ -115,7 +101,7 @@ def measure_start(command: list, *, cwd: Path, env: dict, port: int) -> tuple[fl
         wait_until_healthy(port, process, poll=0.002)
         return time.perf_counter() - started, cpu_seconds(process)
     finally:
-        stop(process)
+        stop_process(process)
 
 
 @contextlib.contextmanager
@@ -135,7 +121,7 @@ def envelope_sink() -> Iterator[tuple[str, list[int]]]:
         ):
             break
         if time.monotonic() > deadline or process.poll() is not None:
-            stop(process)
+            stop_process(process)
             raise RuntimeError("the envelope sink did not start")
         time.sleep(0.01)
     received: list[int] = []

@@ -1,7 +1,7 @@
 """Latency of a write burst: many connections placing orders, then signing up, at once.
 
 Run from the repository root: `make bench-burst` (or `.venv/bin/python -m benchmarks.write_burst
---label after`). For each database it bakes the project, installs, migrates and seeds it, serves
+--label latest`). For each database it bakes the project, installs, migrates and seeds it, serves
 it with uvicorn (one worker), signs up one user per connection, then runs the burst of checkouts
 and the burst of sign-ups. It counts the answers by status, checks that every order the service
 confirmed is in the database, and writes the raw numbers to `docs/benchmarks/raw/` and the table
@@ -23,9 +23,9 @@ from pathlib import Path
 from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
-from tests import databases
-from tests.accounts import verify_address
-from tests.baking import (
+from harness import databases
+from harness.accounts import verify_address
+from harness.baking import (
     TEMPLATE_DIR,
     BakedProject,
     command_env,
@@ -33,11 +33,12 @@ from tests.baking import (
     run_make,
     write_cookiecutter_config,
 )
-from tests.running_service import free_port, service_process
-from tests.write_burst import (
+from harness.processes import free_port
+from harness.running_service import service_process
+from harness.write_burst import (
     UNTHROTTLED,
+    connection_auths,
     run_burst,
-    sign_up_many,
     stored_order_ids,
 )
 
@@ -109,13 +110,12 @@ def measure(
         project, env, pg_name = prepare_project(template, Path(workdir), database, extra_env)
         try:
             with service_process(project, env) as service:
-                # A few users share the connections: signing up costs a password hash.
-                users = sign_up_many(
+                auths = connection_auths(
                     service.url,
-                    USERS,
-                    lambda email: verify_address(project.root, env, email),
+                    users=USERS,
+                    connections=connections,
+                    verify=lambda email: verify_address(project.root, env, email),
                 )
-                auths = [users[number % USERS] for number in range(connections)]
                 rows = []
                 for kind in ("checkout", "signup"):
                     print(f"{database}: {kind} burst", flush=True)

@@ -1,6 +1,8 @@
 """Trim the generated project to the chosen options and give it its own .env.
 
-Cookiecutter renders this file with Jinja and runs it inside the new project.
+Cookiecutter renders this file with Jinja and runs it inside the new project; ANSWERS_JSON
+holds every answer and cookiecutter.json's private keys, `_unneeded_paths` among them: the
+manifest of what each "option=value" answer makes unnecessary.
 Every step is safe to repeat: re-generating over an existing project (--replay,
 --overwrite-if-exists) keeps its .env and skips paths already gone. `cruft update`
 runs this hook in the two scratch renders it compares: their .env files differ (each
@@ -17,38 +19,18 @@ from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
-# (option, value) -> paths, relative to the project root, that this answer makes
-# unnecessary. Paths may name answers as {package_name}. Entries for options the
-# template does not offer are never applied.
-UNNEEDED_PATHS = {
-    ("task_queue", "background"): [
-        "{package_name}/worker.py",
-        "{package_name}/core/task_queue.py",
-        "{package_name}/auth/tasks.py",
-        "{package_name}/checkout/tasks.py",
-        "{package_name}/emails/tasks.py",
-        "{package_name}/users/tasks.py",
-        "tests/test_worker.py",
-    ],
-    ("task_queue", "celery"): [
-        "{package_name}/emails/dependencies.py",
-        "{package_name}/checkout/retries.py",
-        "{package_name}/users/expiry.py",
-        "tests/test_payment_retries.py",
-    ],
-    ("database", "sqlite"): ["{package_name}/core/db/postgresql.py"],
-    ("database", "postgresql"): ["{package_name}/core/db/sqlite.py", "tests/test_sqlite.py"],
-    ("docker", "no"): ["Dockerfile", ".dockerignore", "compose.yaml"],
-    ("ci", "none"): [".github"],
-}
-
 SECRET_KEY_LINE = re.compile(r"^SECRET_KEY=.*$", re.MULTILINE)
 
 
-def remove_unneeded_paths(root, answers, manifest=UNNEEDED_PATHS):
-    """Delete what the answers do not need; return the paths actually removed."""
+def remove_unneeded_paths(root, answers):
+    """Delete what the answers do not need; return the paths actually removed.
+
+    Paths may name answers as {package_name}; entries for options the template does not
+    offer are never applied.
+    """
     removed = []
-    for (option, value), paths in manifest.items():
+    for answer, paths in answers.get("_unneeded_paths", {}).items():
+        option, value = answer.split("=", 1)
         if option not in answers or answers[option] != value:
             continue
         for relative in paths:

@@ -1,17 +1,23 @@
 """Refuse answers the generated service could not be built from.
 
 Cookiecutter renders this file with Jinja before running it, so ANSWERS_JSON holds
-every answer. Only answers that exist are checked: a rule for an option the template
-does not (yet) offer is simply never applied.
+every answer, and with them cookiecutter.json's private keys: `_incompatible` is where the
+option rules live. The allowed choices are cookiecutter.json's lists, as OFFERED_JSON
+holds them on a fresh run; a replayed run passes answers there instead, so the hook reads
+the lists from the template's own cookiecutter.json. Only answers that exist are checked:
+a rule for an option the template does not (yet) offer is simply never applied.
 """
 
 import json
 import keyword
+import os
 import re
 import sys
 import unicodedata
+from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+OFFERED_JSON = r"""{{ _cookiecutter | default({}) | tojson }}"""
 
 SLUG = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
 PACKAGE = re.compile(r"[a-z_][a-z0-9_]*")
@@ -94,23 +100,6 @@ RESERVED_PACKAGE_NAMES = frozenset(
     }
 )
 
-# option -> allowed values
-CHOICES = {
-    "python_version": ("3.11", "3.12", "3.13"),
-    "database": ("sqlite", "postgresql"),
-    "task_queue": ("background", "celery"),
-    "docker": ("yes", "no"),
-    "ci": ("github", "none"),
-}
-
-# (answers that cannot be combined, what to do instead)
-INCOMPATIBLE = [
-    (
-        {"task_queue": "celery", "database": "sqlite"},
-        "celery workers need a database server: choose database=postgresql",
-    ),
-]
-
 
 def project_name_problem(value):
     if not value.strip():
@@ -187,25 +176,39 @@ def field_problem(field, value):
     return FIELD_CHECKS[field](value)
 
 
-def find_problem(answers):
+def offered_choices(answers, offered):
+    """option -> allowed values, from cookiecutter.json's lists."""
+    if not any(isinstance(values, list) for values in offered.values()) and "_repo_dir" in answers:
+        # A replayed run passes the answers where the lists were: read the template's file.
+        template = Path(os.environ.get("PWD", "."), answers["_repo_dir"], "cookiecutter.json")
+        offered = json.loads(template.read_text()) if template.is_file() else {}
+    return {
+        field: values
+        for field, values in offered.items()
+        if isinstance(values, list) and not field.startswith("_")
+    }
+
+
+def find_problem(answers, choices=None):
     """Return a one-line description of the first bad answer, or None."""
     for field in FIELD_CHECKS:
         if field in answers:
             problem = field_problem(field, str(answers[field]))
             if problem:
                 return f"{field} {str(answers[field])!r} {problem}"
-    for field, allowed in CHOICES.items():
+    for field, allowed in (choices or {}).items():
         if field in answers and answers[field] not in allowed:
             return f"{field} {answers[field]!r} must be one of {', '.join(allowed)}"
-    for combination, advice in INCOMPATIBLE:
-        if all(answers.get(field) == value for field, value in combination.items()):
-            chosen = " with ".join(f"{k}={v}" for k, v in combination.items())
-            return f"{chosen} is not supported; {advice}"
+    for rule in answers.get("_incompatible", []):
+        if all(answers.get(field) == value for field, value in rule["answers"].items()):
+            chosen = " with ".join(f"{k}={v}" for k, v in rule["answers"].items())
+            return f"{chosen} is not supported; {rule['advice']}"
     return None
 
 
 def main():
-    problem = find_problem(json.loads(ANSWERS_JSON))
+    answers = json.loads(ANSWERS_JSON)
+    problem = find_problem(answers, offered_choices(answers, json.loads(OFFERED_JSON)))
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         sys.exit(1)

@@ -18,8 +18,8 @@ from filelock import FileLock
 from jinja2 import TemplateError
 from uv import find_uv_bin
 
-from tests import bugsink, databases
-from tests.baking import (
+from harness import bugsink, databases
+from harness.baking import (
     BakedProject,
     bake,
     command_env,
@@ -28,9 +28,9 @@ from tests.baking import (
     run_make,
     write_cookiecutter_config,
 )
-from tests.interpreters import find_python
-from tests.lifting import HOSTS, build_venvs
-from tests.option_sets import OPTION_SETS
+from harness.interpreters import find_python
+from harness.lifting import HOSTS, build_venvs
+from harness.option_sets import OPTION_SETS
 
 PYTHON_VERSIONS = json.loads((Path(__file__).parent.parent / "cookiecutter.json").read_text())[
     "python_version"

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.baking import TEMPLATE_DIR
+from harness.baking import TEMPLATE_DIR
 
 
 def run_cookiecutter(config_file: Path, *arguments: str) -> subprocess.CompletedProcess:

@@ -17,17 +17,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject, command_env, make_must_succeed
-from tests.own_postgres import binaries, own_postgres
-from tests.running_service import served_by_make_run, service_process
-from tests.write_burst import (
+from harness.accounts import verify_address
+from harness.baking import BakedProject, command_env, make_must_succeed
+from harness.own_postgres import binaries, own_postgres
+from harness.running_service import served_by_make_run, service_process
+from harness.write_burst import (
     PASSWORD,
     UNTHROTTLED,
     BurstResult,
+    connection_auths,
     run_burst,
     sign_up,
-    sign_up_many,
     stored_order_ids,
 )
 
@@ -61,12 +61,12 @@ def test_a_write_burst_fails_nothing_and_loses_no_order(
 ) -> None:
     env = {**seeded_env, **UNTHROTTLED}
     with service_process(installed_project, env) as service:
-        users = sign_up_many(
+        auths = connection_auths(
             service.url,
-            USERS,
-            lambda email: verify_address(installed_project.root, env, email),
+            users=USERS,
+            connections=CONNECTIONS,
+            verify=lambda email: verify_address(installed_project.root, env, email),
         )
-        auths = [users[number % USERS] for number in range(CONNECTIONS)]
         checkouts = run_burst(
             service.url,
             "checkout",

@@ -8,12 +8,12 @@ the sink shows the transactions Bugsink refuses to store.
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject
-from tests.bugsink import Bugsink
-from tests.delivery import ENVIRONMENT, GIT_SHA, Session, service_env
-from tests.error_servers import EnvelopeSink
-from tests.running_service import service_process
+from harness.accounts import verify_address
+from harness.baking import BakedProject
+from harness.bugsink import Bugsink
+from harness.delivery import ENVIRONMENT, GIT_SHA, Session, service_env
+from harness.error_servers import EnvelopeSink, breadcrumb_messages
+from harness.running_service import service_process
 
 pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("delivery")]
 
@@ -28,10 +28,6 @@ def _issue_of(issues_with_events: list[tuple[dict, list[dict]]], predicate) -> t
     ]
     assert len(matching) == 1, f"expected one issue, got {[i for i, _ in matching]}"
     return matching[0]
-
-
-def _crumbs(event: dict) -> list[str]:
-    return [crumb.get("message", "") for crumb in event["breadcrumbs"]["values"]]
 
 
 def test_a_session_arrives_grouped_and_scrubbed(
@@ -86,7 +82,7 @@ def test_a_session_arrives_grouped_and_scrubbed(
     data = unhandled["data"]
     assert data["exception"]["values"][-1]["mechanism"]["handled"] is False
     assert data["request"]["url"].endswith("/debug/sentry")
-    assert "GET /debug/sentry" in _crumbs(data)
+    assert "GET /debug/sentry" in breadcrumb_messages(data)
 
     _, payments = _issue_of(issues, lambda data: data.get("fingerprint") == PAYMENT_FINGERPRINT)
     assert sorted(e["data"]["contexts"]["order"]["id"] for e in payments) == sorted(
@@ -97,7 +93,7 @@ def test_a_session_arrives_grouped_and_scrubbed(
         assert data["tags"]["plan"] == "free"
         assert data["tags"]["api_version"] == "v1"
         assert data["contexts"]["order"]["payment_method"] == "card"
-        assert {"Payment started", "Payment failed"} <= set(_crumbs(data))
+        assert {"Payment started", "Payment failed"} <= set(breadcrumb_messages(data))
 
     _, emails = _issue_of(
         issues,
@@ -107,7 +103,7 @@ def test_a_session_arrives_grouped_and_scrubbed(
     [email] = [e for e in emails if e["data"]["request"]["url"].endswith("/emails/send")]
     assert "user" not in welcome["data"], "sign-up is anonymous"
     assert email["data"]["tags"]["plan"] == "free"
-    assert "Email queued" in _crumbs(email["data"])
+    assert "Email queued" in breadcrumb_messages(email["data"])
 
     kept = bugsink_server.kept_envelopes()
     assert len(kept) >= 4

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject
-from tests.delivery import Session, service_env
-from tests.error_servers import BlackHole, EnvelopeSink, dsn_for
-from tests.running_service import free_port, service_process
+from harness.accounts import verify_address
+from harness.baking import BakedProject
+from harness.delivery import Session, service_env
+from harness.error_servers import BlackHole, EnvelopeSink, dsn_for
+from harness.processes import free_port
+from harness.running_service import service_process
 
 pytestmark = [
     pytest.mark.option_sets("default"),

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject
-from tests.running_service import service_process
+from harness.accounts import verify_address
+from harness.baking import BakedProject
+from harness.running_service import service_process
 
 SAMPLES = 15
 PASSWORD = "enumeration-passphrase-7"

@@ -1,21 +1,16 @@
 """`make errors` gives a baked project a local error inbox that receives its first event."""
 
 import json
-import re
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.baking import BakedProject, bake, command_env, make_must_succeed
-from tests.running_service import free_port, service_process
+from harness.baking import BakedProject, bake, command_env, env_file_value, make_must_succeed
+from harness.processes import free_port
+from harness.running_service import service_process
 
 pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("delivery")]
-
-
-def _dsn_in_env_file(project: Path) -> str:
-    [dsn] = re.findall(r"^SENTRY_DSN=(.+)$", (project / ".env").read_text(), re.MULTILINE)
-    return dsn
 
 
 def test_make_errors_starts_an_inbox_that_receives_events(
@@ -31,10 +26,10 @@ def test_make_errors_starts_an_inbox_that_receives_events(
     port = free_port()
     try:
         make_must_succeed(project, "errors", f"ERRORS_PORT={port}", env=env)
-        dsn = _dsn_in_env_file(project)
+        dsn = env_file_value(project, "SENTRY_DSN")
         assert f"@127.0.0.1:{port}/" in dsn
         make_must_succeed(project, "errors", env=env)
-        assert _dsn_in_env_file(project) == dsn, "a second run made another project"
+        assert env_file_value(project, "SENTRY_DSN") == dsn, "a second run made another project"
 
         service_env = {**seeded_env, "SENTRY_DSN": dsn}
         with (

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject
-from tests.running_service import Service, service_process
+from harness.accounts import verify_address
+from harness.baking import BakedProject
+from harness.running_service import Service, service_process
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "60"))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.baking import TEMPLATE_DIR, bake, write_cookiecutter_config
-from tests.lifting import lift
+from harness.baking import TEMPLATE_DIR, bake, write_cookiecutter_config
+from harness.lifting import lift
 
 pytestmark = pytest.mark.xdist_group("lift")
 

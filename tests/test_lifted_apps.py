@@ -18,9 +18,10 @@ from typing import IO
 import httpx
 import pytest
 
-from tests.error_servers import EnvelopeSink
-from tests.lifting import HOSTS, Host, json_lines
-from tests.running_service import free_port, stop_process
+from harness.error_servers import EnvelopeSink
+from harness.lifting import HOSTS, Host, json_lines
+from harness.processes import free_port, stop_process
+from harness.running_service import log_text
 
 pytestmark = pytest.mark.xdist_group("lift")
 
@@ -44,9 +45,7 @@ class RunningHost:
     log: IO[str]
 
     def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return log_text(self.log)
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=10)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.error_servers import EnvelopeSink
+from harness.error_servers import EnvelopeSink
 
 pytestmark = pytest.mark.xdist_group("lift")
 

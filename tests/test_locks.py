@@ -15,7 +15,7 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 from packaging.utils import canonicalize_name
 
-from tests.baking import (
+from harness.baking import (
     TEMPLATE_DIR,
     BakedProject,
     bake,
@@ -24,8 +24,8 @@ from tests.baking import (
     run_make,
     write_cookiecutter_config,
 )
-from tests.lockfiles import error_line, frozen, locked_pins, run
-from tests.option_sets import OPTION_SETS
+from harness.lockfiles import error_line, frozen, locked_pins, run
+from harness.option_sets import OPTION_SETS
 from tools import locks
 
 PYTHON_VERSIONS = locks.CHOICES["python_version"]

@@ -14,24 +14,21 @@ import pytest
 import yaml
 from cookiecutter.exceptions import FailedHookException
 
-from tests.baking import TEMPLATE_DIR, BakedProject, bake, write_cookiecutter_config
-from tests.test_baked_project import template_residue
+from harness.baking import TEMPLATE_DIR, BakedProject, bake, write_cookiecutter_config
+from harness.residue import template_residue
 
+OPTIONS = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 CHOICES = {
     name: values
-    for name, values in json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()).items()
-    if isinstance(values, list)
+    for name, values in OPTIONS.items()
+    if isinstance(values, list) and not name.startswith("_")
 }
 COMBINATIONS = [
     dict(zip(CHOICES, values, strict=True)) for values in itertools.product(*CHOICES.values())
 ]
-REFUSED = [{"task_queue": "celery", "database": "sqlite"}]
-# Files that exist only for some answers: (option, value) -> paths present exactly then.
-OPTIONAL_FILES = {
-    ("docker", "yes"): ["Dockerfile", ".dockerignore", "compose.yaml"],
-    ("ci", "github"): [".github/workflows/ci.yaml", ".github/dependabot.yml"],
-    ("task_queue", "celery"): ["{package}/worker.py", "{package}/core/task_queue.py"],
-}
+REFUSED = [rule["answers"] for rule in OPTIONS["_incompatible"]]
+# "option=value" -> paths that answer removes; each exists exactly when the answer differs.
+UNNEEDED_PATHS = OPTIONS["_unneeded_paths"]
 TOOLS = Path(sys.executable).parent
 
 pytestmark = pytest.mark.xdist_group("combinations")
@@ -79,10 +76,11 @@ def test_combination_bakes_clean_or_is_refused(
     leftovers = list(template_residue(BakedProject(root, answers, files)))
     assert not leftovers, "template syntax left behind:\n" + "\n".join(leftovers)
     package = root.name.replace("-", "_")
-    for (option, value), paths in OPTIONAL_FILES.items():
+    for answer, paths in UNNEEDED_PATHS.items():
+        option, value = answer.split("=", 1)
         for path in paths:
-            exists = (root / path.format(package=package)).exists()
-            assert exists == (answers[option] == value), f"{path} with {option}={answers[option]}"
+            exists = (root / path.format(package_name=package)).exists()
+            assert exists == (answers[option] != value), f"{path} with {option}={answers[option]}"
 
     run_tool(str(TOOLS / "ruff"), "check", "--no-cache", ".", cwd=root)
     run_tool(str(TOOLS / "ruff"), "format", "--check", "--no-cache", ".", cwd=root)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.baking import bake
-from tests.hook_scripts import load_hook
+from harness.baking import bake
+from harness.hook_scripts import default_answers, load_hook
 
 
 def secret_key(project: Path) -> str:
@@ -62,8 +62,8 @@ def test_next_steps_are_printed(
 
 def test_manifest_removes_only_what_the_answers_exclude(tmp_path: Path, post_gen) -> None:
     manifest = {
-        ("database", "sqlite"): ["{package_name}/postgres_only.py", "deploy/postgres"],
-        ("database", "postgresql"): ["sqlite_only.txt"],
+        "database=sqlite": ["{package_name}/postgres_only.py", "deploy/postgres"],
+        "database=postgresql": ["sqlite_only.txt"],
     }
     for relative in (
         "shop/postgres_only.py",
@@ -72,21 +72,23 @@ def test_manifest_removes_only_what_the_answers_exclude(tmp_path: Path, post_gen
     ):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("")
-    answers = {"database": "sqlite", "package_name": "shop"}
+    answers = {"database": "sqlite", "package_name": "shop", "_unneeded_paths": manifest}
 
-    removed = post_gen.remove_unneeded_paths(tmp_path, answers, manifest)
+    removed = post_gen.remove_unneeded_paths(tmp_path, answers)
 
     assert sorted(removed) == [
         tmp_path / "deploy/postgres",
         tmp_path / "shop/postgres_only.py",
     ]
     assert (tmp_path / "sqlite_only.txt").exists()
-    assert post_gen.remove_unneeded_paths(tmp_path, answers, manifest) == []
+    assert post_gen.remove_unneeded_paths(tmp_path, answers) == []
 
 
 def test_manifest_ignores_options_the_template_lacks(tmp_path: Path, post_gen) -> None:
     (tmp_path / "Dockerfile").write_text("")
-    assert post_gen.remove_unneeded_paths(tmp_path, {"database": "sqlite"}) == []
+    manifest = default_answers()["_unneeded_paths"]
+    answers = {"database": "sqlite", "_unneeded_paths": manifest}
+    assert post_gen.remove_unneeded_paths(tmp_path, answers) == []
     assert (tmp_path / "Dockerfile").exists()
 
 

@@ -7,8 +7,8 @@ import pytest
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
-from tests.baking import TEMPLATE_DIR, bake
-from tests.hook_scripts import default_answers, load_hook, run_rendered_hook
+from harness.baking import TEMPLATE_DIR, bake
+from harness.hook_scripts import default_answers, load_hook, run_rendered_hook
 
 BAD_ANSWERS = [
     pytest.param(
@@ -109,6 +109,7 @@ def test_options_the_template_lacks_are_not_checked(find_problem) -> None:
 
 
 def test_incompatible_options_are_refused_together(find_problem) -> None:
-    problem = find_problem({"task_queue": "celery", "database": "sqlite"})
+    answers = default_answers()
+    problem = find_problem({**answers, "task_queue": "celery", "database": "sqlite"})
     assert problem.startswith("task_queue=celery with database=sqlite is not supported")
-    assert find_problem({"task_queue": "celery", "database": "postgresql"}) is None
+    assert find_problem({**answers, "task_queue": "celery", "database": "postgresql"}) is None

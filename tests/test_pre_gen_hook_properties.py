@@ -15,11 +15,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.baking import BakedProject, bake, write_cookiecutter_config
-from tests.hook_scripts import default_answers, load_hook, run_rendered_hook
+from harness.baking import BakedProject, bake, write_cookiecutter_config
+from harness.hook_scripts import default_answers, load_hook, offered_options, run_rendered_hook
 
 DEFAULTS = default_answers()
-CHECKED_FIELDS = (*tuple(load_hook("pre_gen_project").FIELD_CHECKS), "python_version", "database")
+OFFERED = offered_options()
+PRE_GEN = load_hook("pre_gen_project")
+CHECKED_FIELDS = (*tuple(PRE_GEN.FIELD_CHECKS), "python_version", "database")
 RUFF = Path(sys.executable).with_name("ruff")
 
 ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=70)
@@ -112,7 +114,7 @@ def test_answers_are_refused_in_one_line_or_bake_a_clean_project(answers: dict) 
 # mypy parses with the interpreter it runs on, the default bake's (3.11): newer syntax, such as
 # the type parameters baked for python_version 3.12+, needs that newer interpreter.
 ACCEPTED = ANSWER_SETS.map(lambda answers: {**answers, "python_version": "3.11"}).filter(
-    lambda answers: load_hook("pre_gen_project").find_problem(answers) is None
+    lambda answers: PRE_GEN.find_problem(answers, PRE_GEN.offered_choices(answers, OFFERED)) is None
 )
 
 

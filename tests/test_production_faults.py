@@ -19,12 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject, command_env, make_must_succeed
-from tests.delivery import PASSWORD, service_env
-from tests.error_servers import EnvelopeSink
-from tests.payment_server import PaymentServer
-from tests.running_service import service_process
+from harness.accounts import verify_address
+from harness.baking import BakedProject, own_sqlite_database
+from harness.delivery import PASSWORD, service_env
+from harness.error_servers import EnvelopeSink
+from harness.payment_server import PaymentServer
+from harness.running_service import service_process
 
 pytestmark = [
     pytest.mark.option_sets("default"),
@@ -172,9 +172,7 @@ async def order_statuses(base_url: str, headers: dict, order_ids: list[int]) -> 
 @pytest.fixture
 def own_database(installed_project: BakedProject, tools_bin: Path, tmp_path: Path) -> dict:
     """A fresh, migrated and seeded database: no other test's pending orders in it."""
-    env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
-    make_must_succeed(installed_project.root, "migrate", "seed", env=env)
-    return env
+    return own_sqlite_database(installed_project, tools_bin, tmp_path)
 
 
 def test_a_hung_provider_stalls_no_one_and_loses_no_order(

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.baking import BakedProject
-from tests.running_service import service_process
+from harness.baking import BakedProject
+from harness.running_service import service_process
 
 pytestmark = pytest.mark.option_sets("default")
 

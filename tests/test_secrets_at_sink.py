@@ -24,10 +24,11 @@ from email.policy import default as default_policy
 import httpx
 import pytest
 
-from tests.baking import BakedProject
-from tests.error_servers import EnvelopeSink
-from tests.mail_server import RefusingMailServer
-from tests.running_service import free_port, service_process, stop_process
+from harness.baking import BakedProject
+from harness.error_servers import EnvelopeSink
+from harness.mail_server import RefusingMailServer
+from harness.processes import free_port, stop_process
+from harness.running_service import service_process
 
 pytestmark = [
     pytest.mark.option_sets("default"),

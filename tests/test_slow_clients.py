@@ -23,10 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.baking import BakedProject, command_env, make_must_succeed
-from tests.delivery import PASSWORD, service_env
-from tests.payment_server import PaymentServer
-from tests.running_service import Service, served_by_make_run, service_process
+from harness.baking import BakedProject, own_sqlite_database
+from harness.delivery import PASSWORD, service_env
+from harness.payment_server import PaymentServer
+from harness.running_service import Service, served_by_make_run, service_process
 
 pytestmark = [
     pytest.mark.option_sets("default"),
@@ -107,9 +107,7 @@ async def slow_clients_scenario(base_url: str, port: int) -> dict:
 
 @pytest.fixture
 def own_database(installed_project: BakedProject, tools_bin: Path, tmp_path: Path) -> dict:
-    env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
-    make_must_succeed(installed_project.root, "migrate", "seed", env=env)
-    return env
+    return own_sqlite_database(installed_project, tools_bin, tmp_path)
 
 
 def test_slow_bodies_end_with_408_and_stall_no_one(

@@ -5,8 +5,8 @@ import uuid
 
 import httpx
 
-from tests.baking import BakedProject
-from tests.running_service import (
+from harness.baking import BakedProject
+from harness.running_service import (
     Service,
     celery_worker,
     logged_link_token,

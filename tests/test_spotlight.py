@@ -5,7 +5,6 @@ The sidecar is installed from the npm registry by the baked project's own `make 
 per run; the default bake runs under uvicorn, with the payment provider and SMTP server down.
 """
 
-import re
 import shutil
 import subprocess
 import sys
@@ -14,24 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.accounts import verify_address
-from tests.baking import BakedProject, bake, command_env, make_must_succeed
-from tests.delivery import Session, service_env
-from tests.running_service import free_port, service_process
-from tests.spotlight import SpotlightStream, require_npm_registry
+from harness.accounts import verify_address
+from harness.baking import BakedProject, bake, command_env, env_file_value, make_must_succeed
+from harness.delivery import Session, service_env
+from harness.error_servers import breadcrumb_messages
+from harness.processes import free_port
+from harness.running_service import service_process
+from harness.spotlight import SpotlightStream, require_npm_registry
 
 pytestmark = [pytest.mark.option_sets("default"), pytest.mark.xdist_group("spotlight")]
 
 PAYMENT_FINGERPRINT = ["handled", "payment", "http", "unreachable"]
-
-
-def _spotlight_in_env_file(project: Path) -> str:
-    [url] = re.findall(r"^SENTRY_SPOTLIGHT=(.+)$", (project / ".env").read_text(), re.MULTILINE)
-    return url
-
-
-def _crumbs(event: dict) -> list[str]:
-    return [crumb.get("message", "") for crumb in event["breadcrumbs"]["values"]]
 
 
 def test_spotlight_receives_errors_traces_and_logs_without_a_dsn(
@@ -48,11 +40,11 @@ def test_spotlight_receives_errors_traces_and_logs_without_a_dsn(
     port = free_port()
     try:
         make_must_succeed(project, "errors", "INBOX=spotlight", f"ERRORS_PORT={port}", env=env)
-        url = _spotlight_in_env_file(project)
+        url = env_file_value(project, "SENTRY_SPOTLIGHT")
         assert url == f"http://127.0.0.1:{port}/stream"
         again = make_must_succeed(project, "errors", "INBOX=spotlight", env=env)
         assert "Installing" not in again, "a second run installed Spotlight again"
-        assert _spotlight_in_env_file(project) == url
+        assert env_file_value(project, "SENTRY_SPOTLIGHT") == url
 
         with SpotlightStream(f"http://127.0.0.1:{port}") as spotlight:
             session = _drive_a_session(installed_project, seeded_env, url)
@@ -124,7 +116,7 @@ def _assert_errors(spotlight: SpotlightStream, session: Session) -> None:
     [unhandled] = [e for e in events if e["exception"]["values"][-1]["type"] == "SetupCheckError"]
     assert unhandled["event_id"] == session.error_ids[0]
     assert unhandled["user"]["id"] == user_id
-    assert "GET /debug/sentry" in _crumbs(unhandled)
+    assert "GET /debug/sentry" in breadcrumb_messages(unhandled)
 
     [payment] = [e for e in events if e.get("fingerprint") == PAYMENT_FINGERPRINT]
     assert payment["user"]["id"] == user_id
@@ -132,7 +124,7 @@ def _assert_errors(spotlight: SpotlightStream, session: Session) -> None:
     assert payment["tags"]["api_version"] == "v1"
     assert "request_id" in payment["tags"]
     assert payment["contexts"]["order"]["id"] == session.orders[0]["id"]
-    assert {"Payment started", "Payment failed"} <= set(_crumbs(payment))
+    assert {"Payment started", "Payment failed"} <= set(breadcrumb_messages(payment))
 
 
 def _assert_traced(spotlight: SpotlightStream) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.baking import BakedProject, command_env, make_must_succeed, run_make
-from tests.lockfiles import frozen, locked_pins, run
+from harness.baking import BakedProject, command_env, make_must_succeed, run_make
+from harness.lockfiles import frozen, locked_pins, run
 
 
 @pytest.mark.option_sets("default")

@@ -4,17 +4,12 @@ import hashlib
 import json
 import re
 
-from tests.baking import TEMPLATE_DIR
+from harness.baking import TEMPLATE_DIR, template_version
 
 CHANGELOG_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\]", re.MULTILINE)
 MIGRATIONS = TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / "migrations" / "versions"
 # Version -> migration file -> sha256, as released. A release adds its new migrations here.
 RELEASED_MIGRATIONS = json.loads((TEMPLATE_DIR / "tests" / "released_migrations.json").read_text())
-
-
-def template_version() -> str:
-    answers = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
-    return answers["_template_version"]
 
 
 def changelog_versions() -> list[str]:

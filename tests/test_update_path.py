@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.baking import (
+from harness.baking import (
     BakedProject,
     bake,
     command_env,
     make_must_succeed,
+    template_version,
     write_cookiecutter_config,
 )
-from tests.cruft_projects import (
+from harness.cruft_projects import (
     ci_env,
     create_project,
     edit,
@@ -34,8 +35,7 @@ from tests.cruft_projects import (
     run_cruft,
     template_repository,
 )
-from tests.option_sets import OPTION_SETS
-from tests.test_template_versions import template_version
+from harness.option_sets import OPTION_SETS
 
 SLUG_DIR = "{{cookiecutter.project_slug}}"
 PACKAGE_DIR = f"{SLUG_DIR}/{{{{cookiecutter.package_name}}}}"

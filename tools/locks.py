@@ -21,7 +21,7 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 from uv import find_uv_bin
 
-from tests.interpreters import find_python
+from harness.interpreters import find_python
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 LOCK_DIR = TEMPLATE_DIR / "templates" / "locks"

@@ -1,6 +1,8 @@
 """Drop the modules the app has no library for, then say how to wire the package.
 
-Cookiecutter renders this file with Jinja and runs it inside the new folder.
+Cookiecutter renders this file with Jinja and runs it inside the new folder; ANSWERS_JSON
+holds the answers and cookiecutter.json's private `_unneeded_files`: "option=value" -> files
+that answer makes unnecessary.
 """
 
 import json
@@ -8,13 +10,11 @@ from pathlib import Path
 
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
-# (option, value) -> files this answer makes unnecessary.
-UNNEEDED_FILES = {("sqlalchemy", "no"): ["sql.py"]}
-
 
 def remove_unneeded_files(root, answers):
     removed = []
-    for (option, value), names in UNNEEDED_FILES.items():
+    for answer, names in answers.get("_unneeded_files", {}).items():
+        option, value = answer.split("=", 1)
         if answers.get(option) == value:
             for name in names:
                 path = Path(root) / name

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests import databases
+from harness import databases
 
 PASSWORD = "burst-passphrase-9Kd3"
 # Every connection comes from 127.0.0.1: lift the per-address sign-up limit for the burst.
@@ -86,9 +86,13 @@ def sign_up(client: httpx.Client, verify: Callable[[str], None]) -> dict:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
-def sign_up_many(base_url: str, count: int, verify: Callable[[str], None]) -> list[dict]:
+def connection_auths(
+    base_url: str, *, users: int, connections: int, verify: Callable[[str], None]
+) -> list[dict]:
+    """Sign up `users` accounts and hand them to `connections` in turn (a hash costs a sign-up)."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        return [sign_up(client, verify) for _ in range(count)]
+        signed_up = [sign_up(client, verify) for _ in range(users)]
+    return [signed_up[number % users] for number in range(connections)]
 
 
 async def _one_connection(

@@ -6,24 +6,17 @@ and answers the end of the data with a temporary failure, so the service's sendi
 
 import socketserver
 import threading
-from typing import Self
+
+from harness.processes import ServedInThread
 
 
-class RefusingMailServer:
+class RefusingMailServer(ServedInThread):
     def __init__(self) -> None:
         self.messages: list[str] = []
         self._lock = threading.Lock()
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-
-    def __enter__(self) -> Self:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def received(self) -> list[str]:
         with self._lock:

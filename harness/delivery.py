@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from tests.running_service import free_port
+from harness.processes import free_port
 
 PASSWORD = "delivery-passphrase-7Qx2"
 # A test card number (it passes the Luhn check), sent where no card number belongs.

@@ -25,9 +25,9 @@ import httpx
 from filelock import FileLock
 from uv import find_uv_bin
 
-from tests.baking import TEMPLATE_DIR, write_cookiecutter_config
+from harness.baking import TEMPLATE_DIR, write_cookiecutter_config
 
-APPS_DIR = Path(__file__).parent / "lift_apps"
+APPS_DIR = TEMPLATE_DIR / "tests" / "lift_apps"
 OBSERVABILITY = (
     TEMPLATE_DIR
     / "{{cookiecutter.project_slug}}"

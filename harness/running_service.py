@@ -4,7 +4,6 @@ import contextlib
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -15,19 +14,21 @@ from typing import IO
 
 import httpx
 
-from tests.baking import BakedProject
+from harness.baking import BakedProject
+from harness.processes import free_port, stop_process
 
 STARTUP_TIMEOUT = 60
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class ServiceFailedError(AssertionError):
     pass
+
+
+def log_text(log: IO[str]) -> str:
+    """All a process has written to its log file so far."""
+    log.flush()
+    log.seek(0)
+    return log.read()
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,7 @@ class Service:
     log: IO[str]
 
     def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return log_text(self.log)
 
     def stop(self) -> None:
         """SIGTERM, as a process manager would; fail unless the lifespan shut down cleanly."""
@@ -194,14 +193,3 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen) -> None:
                 return
         time.sleep(0.2)
     raise ServiceFailedError(f"/health did not answer 200 within {STARTUP_TIMEOUT}s")
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """Terminate, and kill what does not stop within 15 s."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.running_service import free_port
+from harness.processes import free_port
 
 
 def binaries() -> Path | None:

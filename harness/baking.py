@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,3 +101,21 @@ def make_must_succeed(project: Path, *targets: str, env: dict) -> str:
         command = " ".join(["make", *targets])
         pytest.fail(f"{command} exited {result.returncode}:\n{result.stdout}", pytrace=False)
     return result.stdout
+
+
+def template_version() -> str:
+    """The version a bake is made from, `_template_version` in cookiecutter.json."""
+    return json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())["_template_version"]
+
+
+def own_sqlite_database(project: BakedProject, tools_bin: Path, directory: Path) -> dict:
+    """The env of a fresh, migrated and seeded SQLite database in `directory`."""
+    env = command_env(tools_bin, DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'app.db'}")
+    make_must_succeed(project.root, "migrate", "seed", env=env)
+    return env
+
+
+def env_file_value(project: Path, name: str) -> str:
+    """The one value `name` has in the project's .env."""
+    [value] = re.findall(rf"^{name}=(.+)$", (project / ".env").read_text(), re.MULTILINE)
+    return value

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
-from tests.running_service import ServiceFailedError, free_port, stop_process
+from harness.processes import free_port, stop_process
+from harness.running_service import ServiceFailedError
 
 REQUIREMENT = "bugsink>=2.6,<3"
 STARTUP_TIMEOUT = 60

@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Self
 
-from tests.running_service import free_port
+from harness.processes import ServedInThread, free_port
 
 PUBLIC_KEY = "0123456789abcdef0123456789abcdef"
 # Headers the SDK sends that a real server needs to accept an envelope.
@@ -71,7 +71,7 @@ class Envelope:
         ]
 
 
-class EnvelopeSink:
+class EnvelopeSink(ServedInThread):
     """An HTTP server that keeps envelopes and answers with `status` after `delay` seconds.
 
     With `forward_to`, each envelope is posted on to that server and its status is returned,
@@ -95,14 +95,6 @@ class EnvelopeSink:
 
     def dsn(self, *, project_id: str = "1", key: str = PUBLIC_KEY) -> str:
         return dsn_for(self.port, project_id=project_id, key=key)
-
-    def __enter__(self) -> Self:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def payloads(self, item_type: str) -> list[dict]:
         with self._lock:
@@ -188,3 +180,8 @@ class BlackHole:
             with contextlib.suppress(OSError):
                 connection, _ = self._listener.accept()
                 self.connections.append(connection)
+
+
+def breadcrumb_messages(event: dict) -> list[str]:
+    """The messages of an event's breadcrumbs, oldest first."""
+    return [crumb.get("message", "") for crumb in event["breadcrumbs"]["values"]]

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from uv import find_uv_bin
 
-from tests.baking import TEMPLATE_DIR, command_env, write_cookiecutter_config
+from harness.baking import TEMPLATE_DIR, command_env, write_cookiecutter_config
 
 CRUFT = Path(sys.executable).parent / "cruft"
 GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@example.com")

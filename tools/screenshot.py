@@ -7,7 +7,7 @@ and a receipt email, traced by a client with the Sentry SDK as a front end would
 (Debian's package, installed when missing), driven by playwright-core from the npm registry,
 opens that trace in Spotlight's UI and saves the picture:
 
-    python -m benchmarks.screenshot [--output docs/spotlight-checkout-trace.png]
+    python -m tools.screenshot [--output docs/spotlight-checkout-trace.png]
 """
 
 import argparse
@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 from benchmarks import run, services
+from harness.processes import free_port, stop_process
+
+TOOLS_DIR = Path(__file__).resolve().parent
 
 PLAYWRIGHT = "playwright-core@1"
 
@@ -56,7 +59,7 @@ def install_browser_driver(work_dir: Path) -> Path:
 
 def start_spotlight(project: Path, env: dict) -> str:
     """The baked project's own `make errors INBOX=spotlight`; returns SENTRY_SPOTLIGHT."""
-    port = services.free_port()
+    port = free_port()
     subprocess.run(
         [
             "make",
@@ -78,7 +81,7 @@ def walk_through_a_checkout(project: Path, base_url: str, spotlight: str) -> str
     journey = subprocess.run(
         [
             str(project / ".venv" / "bin" / "python"),
-            str(services.BENCHMARKS_DIR / "checkout_journey.py"),
+            str(TOOLS_DIR / "checkout_journey.py"),
             base_url,
             spotlight,
             str(project / ".venv" / "bin" / project.name),
@@ -98,7 +101,7 @@ def main() -> None:
     project = run.prepare_project(args.work_dir, env)
     browser = install_browser_driver(args.work_dir)
     spotlight = start_spotlight(project, env)
-    port = services.free_port()
+    port = free_port()
     service_env = {**env, "SENTRY_SPOTLIGHT": spotlight, "SENTRY_LOGS": "true"}
     command = services.uvicorn_command(project, f"{run.package_name(project)}.main:app", port)
     try:
@@ -107,11 +110,11 @@ def main() -> None:
             trace_id = walk_through_a_checkout(project, server.base_url, spotlight)
             time.sleep(1)  # the email is sent after its response
         finally:
-            services.stop(server.process)
+            stop_process(server.process)
         args.output.parent.mkdir(parents=True, exist_ok=True)
         # Node resolves playwright-core next to the script: run a copy in that directory.
         script = browser / "screenshot_trace.mjs"
-        shutil.copyfile(services.BENCHMARKS_DIR / "screenshot_trace.mjs", script)
+        shutil.copyfile(TOOLS_DIR / "screenshot_trace.mjs", script)
         subprocess.run(
             [
                 "node",

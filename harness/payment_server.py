@@ -9,13 +9,14 @@ import http.server
 import json
 import threading
 from collections import Counter
-from typing import Self
+
+from harness.processes import ServedInThread
 
 # A hung handler gives up after this long, so that no thread outlives a test by much.
 LONGEST_HANG_SECONDS = 120
 
 
-class PaymentServer:
+class PaymentServer(ServedInThread):
     def __init__(self) -> None:
         self.hung_requests = 0
         self.charges: Counter[str] = Counter()
@@ -25,14 +26,9 @@ class PaymentServer:
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def __enter__(self) -> Self:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
     def __exit__(self, *exc_info: object) -> None:
         self._answering.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().__exit__(*exc_info)
 
     def answer(self) -> None:
         """The provider is back: hung requests are dropped, new ones answered."""

@@ -1,0 +1,1 @@
+"""What the template's tests and benchmarks share: baking, serving, sinks and fault servers."""

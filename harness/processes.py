@@ -1,0 +1,41 @@
+"""Ports, processes and servers in a thread: what every served test and benchmark needs.
+
+Standard library only, so the benchmark's own environment imports it as well.
+"""
+
+import socket
+import socketserver
+import subprocess
+import threading
+from typing import Self
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminate, and kill what does not stop within 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class ServedInThread:
+    """A socketserver (`self._server`) that answers in a daemon thread within a `with` block."""
+
+    _server: socketserver.BaseServer
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
