@@ -143,7 +143,12 @@ def make_user_edits(project: Path, package: str) -> None:
         '    assert response.json() == {"team": "payments"}\n'
     )
     app = project / package / "app.py"
-    users_import = f"from {package}.users.router import router as users_router\n"
+    # Sorted as ruff wants it: just before the first import from the users domain.
+    users_import = next(
+        f"{line}\n"
+        for line in app.read_text().splitlines()
+        if line.startswith(f"from {package}.users.")
+    )
     edit(
         app,
         users_import,

@@ -46,8 +46,8 @@ _INPUT_VALUE = re.compile(r"\binput_value=(?:.*?(?=, input_type=)|" + _QUOTED_OR
 # Password hashes in their stored form (Argon2, bcrypt), whatever holds them: SQL parameters,
 # an exception's message, a row's repr. Argon2's parameters hold commas; salt and digest follow.
 _PASSWORD_HASH = re.compile(r"\$(?:argon2(?:id|i|d)|2[aby])\$[^\s'\"\])]*")
-# The password of a URL's user information, `scheme://user:password@host`, read as SQLAlchemy
-# reads it: up to the `@`, slashes included. A port followed by a path or query is no password.
+# The password of a URL's user information, `scheme://user:password@host`, as drivers read
+# it: up to the `@`, slashes included. A port followed by a path or query is no password.
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z\d+.-]*://[^\s:/@'\"]*:)(?!\d+[/?#])[^\s@?#'\"]+@")
 # Not inside a longer word: a hex request id may hold a run of digits that passes Luhn.
 _CARD_LIKE = re.compile(r"(?<!\w)(?:\d[ -]?){12,18}\d(?!\w)")
