@@ -46,6 +46,11 @@ def reset_token(message: EmailMessage) -> str:
     return str(token)
 
 
+def verification_token(message: EmailMessage) -> str:
+    [token] = re.findall(r"/verify-email\?token=([\w.-]+)", message.get_content())
+    return str(token)
+
+
 async def log_in(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
     return await client.post("/api/v1/auth/login", data={"username": email, "password": password})
 
@@ -148,7 +153,9 @@ async def test_a_reset_token_opens_nothing_else(
     token = reset_token(outbox[-1])
 
     as_bearer = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
-    as_verification = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    as_verification = await client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": PASSWORD}
+    )
 
     assert as_bearer.status_code == 401
     assert as_verification.status_code == 400
@@ -277,6 +284,31 @@ async def test_the_owner_takes_an_address_a_stranger_signed_up_with(
     assert event["fingerprint"] == ["handled", "security", "unverified_account_claimed"]
     assert PASSWORD not in str(event)
     assert reset_token(claim) not in str(event)
+
+
+async def test_the_owner_verifying_an_address_does_not_hand_a_stranger_the_account(
+    client: httpx.AsyncClient, outbox: list[EmailMessage]
+) -> None:
+    victim = "prehijack@example.com"
+    squat = {"email": victim, "username": "early_bird", "password": ATTACKER_PASSWORD}
+    assert (await client.post("/api/v1/auth/register", json=squat)).status_code == 202
+    [welcome] = outbox
+    token = verification_token(welcome)
+
+    without_password = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    with_owners = await client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": PASSWORD}
+    )
+
+    assert without_password.status_code == 422
+    assert with_owners.status_code == 400
+    assert "reset" in with_owners.json()["detail"]
+    assert (await log_in(client, victim, ATTACKER_PASSWORD)).status_code == 401
+    assert "reset" in welcome.get_content(), "the mail tells the owner how to claim the address"
+    signer = await client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": ATTACKER_PASSWORD}
+    )
+    assert signer.status_code == 200, "whoever signed up and reads the inbox verifies"
 
 
 async def test_no_mail_to_an_unverified_address_carries_what_a_stranger_chose(

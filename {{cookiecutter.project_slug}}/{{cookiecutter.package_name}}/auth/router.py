@@ -271,16 +271,31 @@ async def change_password(
     "/verify-email",
     response_model=EmailVerified,
     responses={
-        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_VERIFICATION_LINK),
+        **error_response(
+            status.HTTP_400_BAD_REQUEST,
+            f"{service.INVALID_VERIFICATION_LINK}; or: {service.NOT_THE_ACCOUNT_CREATOR}",
+        ),
         **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **THROTTLED,
         **UNAVAILABLE,
     },
 )
 async def verify_email(
-    data: EmailVerification, session: SessionDep, settings: SettingsDep
+    data: EmailVerification,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: AuthThrottleDep,
+    address: ClientAddressDep,
 ) -> EmailVerified:
-    """Verify an email address with the token of the link sent to it; works once."""
-    await service.verify_email(session=session, settings=settings, token=data.token)
+    """Verify an email address with the token of the link sent to it and the account's password.
+
+    The link works once. An owner of the address who did not sign up cannot verify a
+    stranger's account: a password reset makes it theirs.
+    """
+    await throttle.hit("verify_email", client=address, account=address)
+    await service.verify_email(
+        session=session, settings=settings, token=data.token, password=data.password
+    )
     return EmailVerified()
 
 

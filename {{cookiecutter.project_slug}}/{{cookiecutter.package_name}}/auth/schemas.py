@@ -37,9 +37,16 @@ class PasswordChange(BaseModel):
 
 
 class EmailVerification(BaseModel):
+    """The token of the link, and the password the account was signed up with.
+
+    The password proves that whoever reads the inbox also created the account: an owner who
+    did not sign up must not verify, and so hand over, an account a stranger holds the password of.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=1, max_length=2000, repr=False)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH, repr=False)
 
 
 class PasswordResetRequest(BaseModel):

@@ -35,6 +35,10 @@ from {{ cookiecutter.package_name }}.users.models import User
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105 - a message
 INVALID_VERIFICATION_LINK = "This link is invalid, has expired or was already used"
+NOT_THE_ACCOUNT_CREATOR = (
+    "This is not the password the account was created with; if you did not create it, "
+    "ask for a password reset for this address to make the account yours"
+)
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 - a message
 INCORRECT_CREDENTIALS = "Incorrect email or password"
 INVALID_RESET_LINK = "This link is invalid, has expired or was already used"
@@ -173,8 +177,15 @@ def verification_link(*, settings: Settings, user: User) -> str:
     return f"{settings.frontend_url.rstrip('/')}/verify-email?token={token}"
 
 
-async def verify_email(*, session: AsyncSession, settings: Settings, token: str) -> None:
-    """Mark the address verified; a link works once, for the address it was sent to."""
+async def verify_email(
+    *, session: AsyncSession, settings: Settings, token: str, password: str
+) -> None:
+    """Mark the address verified; a link works once, for the address it was sent to.
+
+    Only with the account's password: the link proves the inbox, the password that whoever
+    reads it created the account. Else a stranger who signed up with someone's address would
+    get a verified account once its owner followed the link; the owner takes it by a reset.
+    """
     try:
         user_id, email = decode_email_verification_token(token, keys=settings.token_keys())
     except InvalidTokenError:
@@ -182,6 +193,8 @@ async def verify_email(*, session: AsyncSession, settings: Settings, token: str)
     user = await users_repository.get_by_id(session, user_id)
     if user is None or user.email != email or user.email_verified_at is not None:
         raise AppError(INVALID_VERIFICATION_LINK)
+    if not await verify_password(password, user.hashed_password):
+        raise AppError(NOT_THE_ACCOUNT_CREATOR)
     user.email_verified_at = utcnow()
 
 
