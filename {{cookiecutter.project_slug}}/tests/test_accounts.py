@@ -363,6 +363,36 @@ async def test_mail_to_one_address_is_limited_whoever_asks(
     assert event["fingerprint"] == ["handled", "security", "email_to_address_throttled"]
 
 
+async def test_strangers_cannot_starve_the_mail_an_owner_asks_for(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sign_up: SignUp,
+    outbox: list[EmailMessage],
+) -> None:
+    user = await sign_up()
+    waiting = await sign_up(verified=False)
+    app.state.recipient_limit = RecipientLimit(MemoryStorage(), per_recipient="2/hour")
+    outbox.clear()
+
+    for _ in range(3):
+        await request_reset(client, user["email"])
+        await client.post("/api/v1/auth/verify-email/resend", json={"email": waiting["email"]})
+    changed = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=user["headers"],
+    )
+    await request_reset(client, waiting["email"])
+
+    assert changed.status_code == 200, changed.text
+    to_user = [message["Subject"] for message in outbox if message["To"] == user["email"]]
+    assert len(to_user) == 3, "two resets, then the notice the signed-in owner caused"
+    assert "password was changed" in to_user[-1]
+    to_waiting = [message for message in outbox if message["To"] == waiting["email"]]
+    assert len(to_waiting) == 3, "resends have a budget of their own: the reset still goes"
+    reset_token(to_waiting[-1])
+
+
 async def test_repeated_resets_for_one_address_are_throttled_and_reported(
     client: httpx.AsyncClient, sign_up: SignUp, sentry: CapturingTransport
 ) -> None:

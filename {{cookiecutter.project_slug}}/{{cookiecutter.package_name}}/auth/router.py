@@ -37,6 +37,7 @@ from {{ cookiecutter.package_name }}.core.errors import (
 from {{ cookiecutter.package_name }}.core.security import hash_refresh_token
 from {{ cookiecutter.package_name }}.core.security_events import report_security_event
 from {{ cookiecutter.package_name }}.emails.outbox import EmailOutboxDep
+from {{ cookiecutter.package_name }}.emails.recipients import MailBudget
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
 
@@ -147,7 +148,7 @@ async def register(
     # Committed before the broker is called, so that no transaction waits on it.
     await session.commit()
 {%- endif %}
-    await outbox.put(message)
+    await outbox.put(message, budget=MailBudget.SIGN_UP)
     return RegistrationAccepted()
 
 
@@ -263,7 +264,7 @@ async def change_password(
         new_password=data.new_password,
         client=client,
     )
-    await outbox.put(emails.password_changed(settings=settings, to=user.email))
+    await outbox.put(emails.password_changed(settings=settings, to=user.email), budget=None)
     return token_response(pair)
 
 
@@ -367,5 +368,5 @@ async def reset_password(
 {%- if cookiecutter.task_queue == "celery" %}
     await session.commit()
 {%- endif %}
-    await outbox.put(emails.password_changed(settings=settings, to=user.email))
+    await outbox.put(emails.password_changed(settings=settings, to=user.email), budget=None)
     return PasswordWasReset()

@@ -28,6 +28,7 @@ from {{ cookiecutter.package_name }}.core.security import (
 )
 from {{ cookiecutter.package_name }}.core.security_events import report_security_event
 from {{ cookiecutter.package_name }}.emails.outbox import EmailOutbox
+from {{ cookiecutter.package_name }}.emails.recipients import MailBudget
 from {{ cookiecutter.package_name }}.observability import bind_user
 from {{ cookiecutter.package_name }}.users import repository as users_repository
 from {{ cookiecutter.package_name }}.users import service as users_service
@@ -275,9 +276,9 @@ async def send_account_email(
         return
     if kind is AccountEmail.PASSWORD_RESET:
         link = password_reset_link(settings=settings, user=user)
-        await outbox.put(emails.password_reset(settings=settings, to=user.email, reset_link=link))
+        message = emails.password_reset(settings=settings, to=user.email, reset_link=link)
+        await outbox.put(message, budget=MailBudget.PASSWORD_RESET)
     elif not user.email_verified:
         link = verification_link(settings=settings, user=user)
-        await outbox.put(
-            emails.verification(settings=settings, to=user.email, verification_link=link)
-        )
+        message = emails.verification(settings=settings, to=user.email, verification_link=link)
+        await outbox.put(message, budget=MailBudget.VERIFICATION)
