@@ -393,6 +393,27 @@ async def test_strangers_cannot_starve_the_mail_an_owner_asks_for(
     reset_token(to_waiting[-1])
 
 
+@pytest.mark.parametrize(
+    "password", ["\x00" * 12, "long enough\x00", "tab\there-pass", "new\nline-pass"]
+)
+async def test_a_new_password_cannot_hold_control_characters(
+    client: httpx.AsyncClient, sign_up: SignUp, outbox: list[EmailMessage], password: str
+) -> None:
+    user = await sign_up()
+    await request_reset(client, user["email"])
+
+    reset = await confirm_reset(client, reset_token(outbox[-1]), password)
+    changed = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": password},
+        headers=user["headers"],
+    )
+    data = {"email": "control@example.com", "username": "control", "password": password}
+    registered = await client.post("/api/v1/auth/register", json=data)
+
+    assert (reset.status_code, changed.status_code, registered.status_code) == (422, 422, 422)
+
+
 async def test_repeated_resets_for_one_address_are_throttled_and_reported(
     client: httpx.AsyncClient, sign_up: SignUp, sentry: CapturingTransport
 ) -> None:
