@@ -1,6 +1,7 @@
 """A default bake started with no .env and no environment signs with no publicly known key."""
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -37,6 +38,13 @@ def tokens_of_known_keys(project: BakedProject) -> dict[str, str]:
     return dict(line.rsplit(" ", 1) for line in made.stdout.splitlines())
 
 
+def keys_printed_in_the_lift_apps() -> set[str]:
+    """The default signing keys of the example apps in this repository: public too."""
+    apps = Path(__file__).parent / "lift_apps"
+    defaults = r'os\.environ\.get\("\w*SECRET\w*", "([^"]+)"\)'
+    return {key for path in apps.rglob("*.py") for key in re.findall(defaults, path.read_text())}
+
+
 def bare_env(**variables: str) -> dict:
     """No setting of the service at all: what a checkout without .env starts with."""
     return {"PATH": os.environ["PATH"], **variables}
@@ -47,6 +55,9 @@ def test_without_configuration_development_signs_with_a_key_of_its_own(
 ) -> None:
     forged = tokens_of_known_keys(installed_project)
     assert {"change-me", "previous-secret-key"} <= forged.keys()
+    printed = keys_printed_in_the_lift_apps()
+    assert printed, "the pattern finds the example apps' keys"
+    assert printed <= forged.keys()
 
     with service_process(installed_project, bare_env(), cwd=tmp_path) as service:
         answers = [

@@ -42,9 +42,15 @@ def _sign_up_verify_and_log_in(client: httpx.Client, mailer: Service) -> tuple[s
     assert unverified.status_code == 401, unverified.text
 
     token = logged_link_token(mailer, email, "verify-email")
-    verified = client.post("/api/v1/auth/verify-email", json={"token": token})
+    # The link verifies only with the password chosen at sign-up: an owner of the address who
+    # did not sign up cannot hand a stranger a verified account.
+    not_the_signer = client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": "not the sign-up one"}
+    )
+    assert not_the_signer.status_code == 400, not_the_signer.text
+    verified = client.post("/api/v1/auth/verify-email", json={"token": token, "password": PASSWORD})
     assert verified.status_code == 200, verified.text
-    again = client.post("/api/v1/auth/verify-email", json={"token": token})
+    again = client.post("/api/v1/auth/verify-email", json={"token": token, "password": PASSWORD})
     assert again.status_code == 400, again.text
 
     login = client.post("/api/v1/auth/login", data=credentials)

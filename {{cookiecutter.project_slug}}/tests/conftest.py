@@ -187,7 +187,9 @@ async def catalogue(app: FastAPI) -> None:
 SignUp = Callable[..., Awaitable[dict[str, Any]]]
 
 
-async def verify_email(app: FastAPI, client: httpx.AsyncClient, email: str) -> int:
+async def verify_email(
+    app: FastAPI, client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> int:
     """Follow the link the welcome email carries, as its reader would; returns the user's id.
 
     The one way tests verify an address: an account signs in only once it is verified.
@@ -199,7 +201,9 @@ async def verify_email(app: FastAPI, client: httpx.AsyncClient, email: str) -> i
     token = create_email_verification_token(
         user_id=user.id, email=user.email, keys=settings.token_keys(), expires_in=timedelta(hours=1)
     )
-    verified = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    verified = await client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": password}
+    )
     assert verified.status_code == 200, verified.text
     return user.id
 
@@ -221,7 +225,7 @@ def sign_up(app: FastAPI, client: httpx.AsyncClient) -> SignUp:
                 user = await users_repository.get_by_email(session, data["email"])
             assert user is not None
             return {"id": user.id, "email": user.email, "username": user.username}
-        await verify_email(app, client, data["email"])
+        await verify_email(app, client, data["email"], data["password"])
         login = await client.post(
             "/api/v1/auth/login", data={"username": data["email"], "password": data["password"]}
         )

@@ -46,6 +46,11 @@ def reset_token(message: EmailMessage) -> str:
     return str(token)
 
 
+def verification_token(message: EmailMessage) -> str:
+    [token] = re.findall(r"/verify-email\?token=([\w.-]+)", message.get_content())
+    return str(token)
+
+
 async def log_in(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
     return await client.post("/api/v1/auth/login", data={"username": email, "password": password})
 
@@ -148,7 +153,9 @@ async def test_a_reset_token_opens_nothing_else(
     token = reset_token(outbox[-1])
 
     as_bearer = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
-    as_verification = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    as_verification = await client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": PASSWORD}
+    )
 
     assert as_bearer.status_code == 401
     assert as_verification.status_code == 400
@@ -279,6 +286,31 @@ async def test_the_owner_takes_an_address_a_stranger_signed_up_with(
     assert reset_token(claim) not in str(event)
 
 
+async def test_the_owner_verifying_an_address_does_not_hand_a_stranger_the_account(
+    client: httpx.AsyncClient, outbox: list[EmailMessage]
+) -> None:
+    victim = "prehijack@example.com"
+    squat = {"email": victim, "username": "early_bird", "password": ATTACKER_PASSWORD}
+    assert (await client.post("/api/v1/auth/register", json=squat)).status_code == 202
+    [welcome] = outbox
+    token = verification_token(welcome)
+
+    without_password = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    with_owners = await client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": PASSWORD}
+    )
+
+    assert without_password.status_code == 422
+    assert with_owners.status_code == 400
+    assert "reset" in with_owners.json()["detail"]
+    assert (await log_in(client, victim, ATTACKER_PASSWORD)).status_code == 401
+    assert "reset" in welcome.get_content(), "the mail tells the owner how to claim the address"
+    signer = await client.post(
+        "/api/v1/auth/verify-email", json={"token": token, "password": ATTACKER_PASSWORD}
+    )
+    assert signer.status_code == 200, "whoever signed up and reads the inbox verifies"
+
+
 async def test_no_mail_to_an_unverified_address_carries_what_a_stranger_chose(
     client: httpx.AsyncClient, outbox: list[EmailMessage]
 ) -> None:
@@ -329,6 +361,57 @@ async def test_mail_to_one_address_is_limited_whoever_asks(
     assert len(outbox) == 2
     [event] = sentry.events
     assert event["fingerprint"] == ["handled", "security", "email_to_address_throttled"]
+
+
+async def test_strangers_cannot_starve_the_mail_an_owner_asks_for(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    sign_up: SignUp,
+    outbox: list[EmailMessage],
+) -> None:
+    user = await sign_up()
+    waiting = await sign_up(verified=False)
+    app.state.recipient_limit = RecipientLimit(MemoryStorage(), per_recipient="2/hour")
+    outbox.clear()
+
+    for _ in range(3):
+        await request_reset(client, user["email"])
+        await client.post("/api/v1/auth/verify-email/resend", json={"email": waiting["email"]})
+    changed = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=user["headers"],
+    )
+    await request_reset(client, waiting["email"])
+
+    assert changed.status_code == 200, changed.text
+    to_user = [message["Subject"] for message in outbox if message["To"] == user["email"]]
+    assert len(to_user) == 3, "two resets, then the notice the signed-in owner caused"
+    assert "password was changed" in to_user[-1]
+    to_waiting = [message for message in outbox if message["To"] == waiting["email"]]
+    assert len(to_waiting) == 3, "resends have a budget of their own: the reset still goes"
+    reset_token(to_waiting[-1])
+
+
+@pytest.mark.parametrize(
+    "password", ["\x00" * 12, "long enough\x00", "tab\there-pass", "new\nline-pass"]
+)
+async def test_a_new_password_cannot_hold_control_characters(
+    client: httpx.AsyncClient, sign_up: SignUp, outbox: list[EmailMessage], password: str
+) -> None:
+    user = await sign_up()
+    await request_reset(client, user["email"])
+
+    reset = await confirm_reset(client, reset_token(outbox[-1]), password)
+    changed = await client.post(
+        "/api/v1/auth/password",
+        json={"current_password": PASSWORD, "new_password": password},
+        headers=user["headers"],
+    )
+    data = {"email": "control@example.com", "username": "control", "password": password}
+    registered = await client.post("/api/v1/auth/register", json=data)
+
+    assert (reset.status_code, changed.status_code, registered.status_code) == (422, 422, 422)
 
 
 async def test_repeated_resets_for_one_address_are_throttled_and_reported(

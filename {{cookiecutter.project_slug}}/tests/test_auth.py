@@ -38,7 +38,9 @@ async def test_register_creates_a_free_user_that_signs_in_once_verified(
     [welcome] = outbox
     assert welcome["To"] == "ada@example.com"
     assert welcome["Subject"].startswith("Welcome to")
-    confirmed = await client.post("/api/v1/auth/verify-email", json={"token": link_token(welcome)})
+    confirmed = await client.post(
+        "/api/v1/auth/verify-email", json={"token": link_token(welcome), "password": PASSWORD}
+    )
     assert confirmed.status_code == 200, confirmed.text
     login = await client.post("/api/v1/auth/login", data=credentials)
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -62,8 +64,9 @@ async def test_the_verification_link_works_once(
     assert (await client.post("/api/v1/auth/register", json=data)).status_code == 202
     token = link_token(outbox[-1])
 
-    first = await client.post("/api/v1/auth/verify-email", json={"token": token})
-    again = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    body = {"token": token, "password": PASSWORD}
+    first = await client.post("/api/v1/auth/verify-email", json=body)
+    again = await client.post("/api/v1/auth/verify-email", json=body)
 
     assert first.status_code == 200, first.text
     login = await client.post(
@@ -103,8 +106,9 @@ async def test_a_bad_verification_link_is_refused(
 ) -> None:
     user = await sign_up(verified=False)
 
+    token = make_token(settings, user["id"], user["email"])
     response = await client.post(
-        "/api/v1/auth/verify-email", json={"token": make_token(settings, user["id"], user["email"])}
+        "/api/v1/auth/verify-email", json={"token": token, "password": PASSWORD}
     )
 
     assert response.status_code == 400
@@ -130,7 +134,9 @@ async def test_a_new_link_is_sent_only_to_an_unverified_address_and_answers_alik
     assert answers[0].status_code == 202
     [message] = outbox
     assert message["To"] == unverified["email"]
-    confirmed = await client.post("/api/v1/auth/verify-email", json={"token": link_token(message)})
+    confirmed = await client.post(
+        "/api/v1/auth/verify-email", json={"token": link_token(message), "password": PASSWORD}
+    )
     assert confirmed.status_code == 200
 
 

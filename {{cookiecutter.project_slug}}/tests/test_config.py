@@ -1,6 +1,7 @@
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -119,9 +120,52 @@ def test_production_refuses_a_secret_one_byte_short(secret: str) -> None:
     assert "at least 32 bytes" in refusal("production", secret_key=secret)
 
 
-@pytest.mark.parametrize("secret", ["x" * 48, "ab" * 24, "0123456" * 7])
-def test_production_refuses_a_long_key_of_few_characters(secret: str) -> None:
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "x" * 48,
+        "ab" * 24,
+        "0123456" * 7,
+        "abcdefgh" * 4,
+        "abcdefgh" * 4 + "a",
+        "ab" * 30 + "ba",
+    ],
+)
+def test_production_refuses_a_long_key_of_little_entropy(secret: str) -> None:
     assert refusal("production", secret_key=secret).startswith("  SECRET_KEY: is not random enough")
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [lambda: secrets.token_urlsafe(32), lambda: secrets.token_hex(32)],
+    ids=["token_urlsafe(32)", "openssl rand -hex 32"],
+)
+def test_production_accepts_a_random_key_of_32_bytes(make_key: Callable[[], str]) -> None:
+    for _ in range(200):
+        deployed_settings("production", secret_key=make_key())
+
+
+@pytest.mark.parametrize("known_key", sorted(PUBLICLY_KNOWN_SECRET_KEYS))
+@pytest.mark.parametrize("around", [" ", "\n", "\t ", "\r\n"])
+def test_a_publicly_known_key_is_refused_with_whitespace_around_it(
+    known_key: str, around: str
+) -> None:
+    for padded in (known_key + around, around + known_key):
+        assert refusal("development", secret_key=padded).startswith(
+            "  SECRET_KEY: is a publicly known key"
+        )
+
+
+@pytest.mark.parametrize("environment", DEPLOYED)
+def test_deployed_environments_refuse_a_key_with_whitespace_around_it(environment: str) -> None:
+    key = secrets.token_urlsafe(48)
+
+    assert refusal(environment, secret_key=key + "\n").startswith(
+        "  SECRET_KEY: has spaces or a line break around it"
+    )
+    assert refusal(environment, secret_key_fallbacks=[" " + key]).startswith(
+        "  SECRET_KEY_FALLBACKS: [0] has spaces or a line break around it"
+    )
 
 
 def test_production_refuses_a_key_reused_as_a_fallback() -> None:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 import sentry_sdk
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.security import create_access_token
@@ -20,6 +21,7 @@ from {{ cookiecutter.package_name }}.emails.backends import ConsoleEmailBackend
 {%- else %}
 from {{ cookiecutter.package_name }}.emails.backends import ConsoleEmailBackend, SmtpEmailBackend
 {%- endif %}
+from {{ cookiecutter.package_name }}.emails.schemas import InvitationRequest
 from {{ cookiecutter.package_name }}.observability import init_sentry
 from {{ cookiecutter.package_name }}.observability.testing import CapturingTransport
 
@@ -148,6 +150,52 @@ async def test_an_invitation_carries_no_content_of_the_senders_choosing(
     response = await client.post("/api/v1/emails/send", json=email, headers=user["headers"])
 
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "visit evil.example",
+        "visit 203.0.113.7/win",
+        "visit пример.рф",
+        "visit xn--e1afmkfd.xn--p1ai",
+        "visit paypal\u200b.com/login",
+        "visit evil\u00ad.example",
+        "visit evil\u2060.com",
+        "visit evil\ufeff.com",
+        "visit evil\u2024example",
+        "visit evil\ufe52example",
+        "visit evil\u00b7example",
+        "visit evil\u06d4example",
+        "visit bit\u2e2ely",
+        "visit evil\u3002\u200bcom",
+        "visit \uff45\uff56\uff49\uff4c.com",  # full-width letters
+        "visit evil.c\u043em",  # a Cyrillic o
+        "visit e\u0301vil.com",
+        "visit evil[.]com",
+        "visit evil (dot) com",
+        "visit evil dot com",
+        "visit evil . com",
+        "https\uff1a//evil",
+    ],
+)
+def test_a_note_cannot_carry_a_link_in_any_disguise(note: str) -> None:
+    with pytest.raises(ValidationError, match="links or domain names"):
+        InvitationRequest(to="friend@example.com", note=note)
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "See you soon.",
+        "Bring 3.5 kg of cake, at 10:30. Don't be late!",
+        "Café, crème brûlée — and friends (lots of them).",
+        "Tschüss. Bis bald",
+        "Увидимся скоро. Пока",
+    ],
+)
+def test_an_ordinary_note_passes(note: str) -> None:
+    assert InvitationRequest(to="friend@example.com", note=note).note == note
 
 
 async def test_an_invitation_is_the_services_text_with_the_users_note(

@@ -20,8 +20,10 @@ def _message(*, settings: Settings, to: str, subject: str, body: str) -> EmailMe
 
 def _verification_expiry(settings: Settings) -> str:
     return (
-        f"The link works once, within {settings.email_verification_expire_hours} hours. "
-        "You can log in once the address is confirmed. If you did not sign up, ignore this "
+        f"The link works once, within {settings.email_verification_expire_hours} hours, with "
+        "the password chosen at sign-up. You can log in once the address is confirmed.\n\n"
+        "If you did not sign up, do not use this link: someone else chose the password. To "
+        "make the account yours, ask for a password reset for this address; or ignore this "
         f"email: the account is removed after {settings.unverified_account_expire_hours} hours."
     )
 
@@ -40,7 +42,7 @@ def welcome(*, settings: Settings, to: str, verification_link: str) -> EmailMess
         subject=f"Welcome to {settings.project_name}",
         body=(
             "An account was created with this email address.\n\n"
-            f"Confirm that this address is yours:\n{verification_link}\n\n"
+            f"If you created it, confirm the address:\n{verification_link}\n\n"
             f"{_verification_expiry(settings)}"
         ),
     )
@@ -52,7 +54,7 @@ def verification(*, settings: Settings, to: str, verification_link: str) -> Emai
         to=to,
         subject=f"Confirm your email address for {settings.project_name}",
         body=(
-            f"Confirm that this address is yours:\n{verification_link}\n\n"
+            f"If you created an account with this address, confirm it:\n{verification_link}\n\n"
             f"{_verification_expiry(settings)}"
         ),
     )

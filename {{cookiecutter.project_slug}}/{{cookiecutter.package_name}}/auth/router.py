@@ -37,6 +37,7 @@ from {{ cookiecutter.package_name }}.core.errors import (
 from {{ cookiecutter.package_name }}.core.security import hash_refresh_token
 from {{ cookiecutter.package_name }}.core.security_events import report_security_event
 from {{ cookiecutter.package_name }}.emails.outbox import EmailOutboxDep
+from {{ cookiecutter.package_name }}.emails.recipients import MailBudget
 from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.schemas import UserCreate
 
@@ -147,7 +148,7 @@ async def register(
     # Committed before the broker is called, so that no transaction waits on it.
     await session.commit()
 {%- endif %}
-    await outbox.put(message)
+    await outbox.put(message, budget=MailBudget.SIGN_UP)
     return RegistrationAccepted()
 
 
@@ -263,7 +264,7 @@ async def change_password(
         new_password=data.new_password,
         client=client,
     )
-    await outbox.put(emails.password_changed(settings=settings, to=user.email))
+    await outbox.put(emails.password_changed(settings=settings, to=user.email), budget=None)
     return token_response(pair)
 
 
@@ -271,16 +272,31 @@ async def change_password(
     "/verify-email",
     response_model=EmailVerified,
     responses={
-        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_VERIFICATION_LINK),
+        **error_response(
+            status.HTTP_400_BAD_REQUEST,
+            f"{service.INVALID_VERIFICATION_LINK}; or: {service.NOT_THE_ACCOUNT_CREATOR}",
+        ),
         **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **THROTTLED,
         **UNAVAILABLE,
     },
 )
 async def verify_email(
-    data: EmailVerification, session: SessionDep, settings: SettingsDep
+    data: EmailVerification,
+    session: SessionDep,
+    settings: SettingsDep,
+    throttle: AuthThrottleDep,
+    address: ClientAddressDep,
 ) -> EmailVerified:
-    """Verify an email address with the token of the link sent to it; works once."""
-    await service.verify_email(session=session, settings=settings, token=data.token)
+    """Verify an email address with the token of the link sent to it and the account's password.
+
+    The link works once. An owner of the address who did not sign up cannot verify a
+    stranger's account: a password reset makes it theirs.
+    """
+    await throttle.hit("verify_email", client=address, account=address)
+    await service.verify_email(
+        session=session, settings=settings, token=data.token, password=data.password
+    )
     return EmailVerified()
 
 
@@ -352,5 +368,5 @@ async def reset_password(
 {%- if cookiecutter.task_queue == "celery" %}
     await session.commit()
 {%- endif %}
-    await outbox.put(emails.password_changed(settings=settings, to=user.email))
+    await outbox.put(emails.password_changed(settings=settings, to=user.email), budget=None)
     return PasswordWasReset()

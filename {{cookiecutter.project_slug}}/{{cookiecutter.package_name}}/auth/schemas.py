@@ -2,7 +2,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from {{ cookiecutter.package_name }}.users.schemas import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH
+from {{ cookiecutter.package_name }}.users.schemas import (
+    EMAIL_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    NewPassword,
+)
 
 
 class Token(BaseModel):
@@ -33,13 +37,20 @@ class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     current_password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH, repr=False)
-    new_password: str = Field(min_length=8, max_length=PASSWORD_MAX_LENGTH, repr=False)
+    new_password: NewPassword
 
 
 class EmailVerification(BaseModel):
+    """The token of the link, and the password the account was signed up with.
+
+    The password proves that whoever reads the inbox also created the account: an owner who
+    did not sign up must not verify, and so hand over, an account a stranger holds the password of.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=1, max_length=2000, repr=False)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH, repr=False)
 
 
 class PasswordResetRequest(BaseModel):
@@ -52,7 +63,7 @@ class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: str = Field(min_length=1, max_length=2000, repr=False)
-    new_password: str = Field(min_length=8, max_length=128, repr=False)
+    new_password: NewPassword
 
 
 class VerificationRequest(BaseModel):

@@ -28,6 +28,7 @@ from {{ cookiecutter.package_name }}.core.security import (
 )
 from {{ cookiecutter.package_name }}.core.security_events import report_security_event
 from {{ cookiecutter.package_name }}.emails.outbox import EmailOutbox
+from {{ cookiecutter.package_name }}.emails.recipients import MailBudget
 from {{ cookiecutter.package_name }}.observability import bind_user
 from {{ cookiecutter.package_name }}.users import repository as users_repository
 from {{ cookiecutter.package_name }}.users import service as users_service
@@ -35,6 +36,10 @@ from {{ cookiecutter.package_name }}.users.models import User
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105 - a message
 INVALID_VERIFICATION_LINK = "This link is invalid, has expired or was already used"
+NOT_THE_ACCOUNT_CREATOR = (
+    "This is not the password the account was created with; if you did not create it, "
+    "ask for a password reset for this address to make the account yours"
+)
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 - a message
 INCORRECT_CREDENTIALS = "Incorrect email or password"
 INVALID_RESET_LINK = "This link is invalid, has expired or was already used"
@@ -173,8 +178,15 @@ def verification_link(*, settings: Settings, user: User) -> str:
     return f"{settings.frontend_url.rstrip('/')}/verify-email?token={token}"
 
 
-async def verify_email(*, session: AsyncSession, settings: Settings, token: str) -> None:
-    """Mark the address verified; a link works once, for the address it was sent to."""
+async def verify_email(
+    *, session: AsyncSession, settings: Settings, token: str, password: str
+) -> None:
+    """Mark the address verified; a link works once, for the address it was sent to.
+
+    Only with the account's password: the link proves the inbox, the password that whoever
+    reads it created the account. Else a stranger who signed up with someone's address would
+    get a verified account once its owner followed the link; the owner takes it by a reset.
+    """
     try:
         user_id, email = decode_email_verification_token(token, keys=settings.token_keys())
     except InvalidTokenError:
@@ -182,6 +194,8 @@ async def verify_email(*, session: AsyncSession, settings: Settings, token: str)
     user = await users_repository.get_by_id(session, user_id)
     if user is None or user.email != email or user.email_verified_at is not None:
         raise AppError(INVALID_VERIFICATION_LINK)
+    if not await verify_password(password, user.hashed_password):
+        raise AppError(NOT_THE_ACCOUNT_CREATOR)
     user.email_verified_at = utcnow()
 
 
@@ -262,9 +276,9 @@ async def send_account_email(
         return
     if kind is AccountEmail.PASSWORD_RESET:
         link = password_reset_link(settings=settings, user=user)
-        await outbox.put(emails.password_reset(settings=settings, to=user.email, reset_link=link))
+        message = emails.password_reset(settings=settings, to=user.email, reset_link=link)
+        await outbox.put(message, budget=MailBudget.PASSWORD_RESET)
     elif not user.email_verified:
         link = verification_link(settings=settings, user=user)
-        await outbox.put(
-            emails.verification(settings=settings, to=user.email, verification_link=link)
-        )
+        message = emails.verification(settings=settings, to=user.email, verification_link=link)
+        await outbox.put(message, budget=MailBudget.VERIFICATION)

@@ -1,6 +1,8 @@
 """Settings, read once from the environment and `.env`, validated at start."""
 
+import math
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
@@ -31,6 +33,10 @@ PUBLICLY_KNOWN_SECRET_KEYS = frozenset(
         "change-me",
         "previous-secret-key",
         "local-inbox-only-not-a-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+        # Defaults of the example apps the template's lift is tried on.
+        "development-only-secret-key-0123456789",
+        "development-only-jwt-secret-0123456789",
+        "development-only-session-secret",
     }
 )
 MAKE_A_KEY_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
@@ -39,7 +45,9 @@ RANDOM_KEY_NOTICE = (
     "and stop working when it ends"
 )
 MIN_PRODUCTION_SECRET_BYTES = 32
-MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS = 8
+# Estimated as the key's length times the Shannon entropy of its characters: a random key
+# of 32 bytes, hex or URL-safe, holds far more; a short pattern repeated holds less.
+MIN_PRODUCTION_SECRET_BITS = 112
 # Every API route's path starts with it; the probes and the docs stay outside it.
 API_PREFIX = "/api/v1"
 # Bodies holding passwords or tokens: never attached to a Sentry event.
@@ -425,17 +433,31 @@ def process_secret_key() -> SecretStr:
 
 def check_secret_key(secret: str, *, environment: str, name: str = "") -> None:
     """Refuse a key anyone can know anywhere, and a weak one outside development and test."""
-    if secret in PUBLICLY_KNOWN_SECRET_KEYS:
+    if secret.strip() in PUBLICLY_KNOWN_SECRET_KEYS:
         raise ValueError(f"{name}is a publicly known key; make one with {MAKE_A_KEY_COMMAND}")
     if environment in LOCAL_ENVIRONMENTS:
         return
+    if secret != secret.strip():
+        # Likely pasted with its line break; one process may strip it and another not.
+        raise ValueError(f"{name}has spaces or a line break around it")
     if len(secret.encode()) < MIN_PRODUCTION_SECRET_BYTES:
         raise ValueError(
             f"{name}must be at least {MIN_PRODUCTION_SECRET_BYTES} bytes "
             f"in the {environment} environment"
         )
-    if len(set(secret)) < MIN_PRODUCTION_SECRET_DISTINCT_CHARACTERS:
+    if estimated_bits(secret) < MIN_PRODUCTION_SECRET_BITS or is_repeated(secret):
         raise ValueError(f"{name}is not random enough; make one with {MAKE_A_KEY_COMMAND}")
+
+
+def estimated_bits(secret: str) -> float:
+    """The key's length times the Shannon entropy of its characters, in bits."""
+    counts = Counter(secret).values()
+    return -sum(count * math.log2(count / len(secret)) for count in counts)
+
+
+def is_repeated(secret: str) -> bool:
+    """Whether the key is a shorter string repeated: its characters' mix hides that."""
+    return secret in (secret + secret)[1:-1]
 
 
 class ConfigurationError(SystemExit):

@@ -12,7 +12,11 @@ from {{ cookiecutter.package_name }}.core.task_queue import enqueue
 from {{ cookiecutter.package_name }}.emails.backends import EmailBackend
 from {{ cookiecutter.package_name }}.emails.dependencies import EmailBackendDep
 {%- endif %}
-from {{ cookiecutter.package_name }}.emails.recipients import RecipientLimit, RecipientLimitDep
+from {{ cookiecutter.package_name }}.emails.recipients import (
+    MailBudget,
+    RecipientLimit,
+    RecipientLimitDep,
+)
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.emails.tasks import SEND_EMAIL_TASK
 {%- else %}
@@ -37,17 +41,18 @@ class EmailOutbox:
         self.background_tasks = background_tasks
 {%- endif %}
 
-    async def put(self, message: EmailMessage) -> None:
+    async def put(self, message: EmailMessage, *, budget: MailBudget | None) -> None:
 {%- if cookiecutter.task_queue == "celery" %}
         """Queue for the worker; raises QueueUnavailableError (a 503) when the broker is down.
 {%- else %}
         """Send once the response has gone; a failure is reported, never raised.
 {%- endif %}
 
-        Past the limit for its address, the email is dropped and reported, never refused: the
-        caller answers as if it went, so the answer tells nothing about the address.
+        Past the limit of its budget for its address, the email is dropped and reported, never
+        refused: the caller answers as if it went, so the answer tells nothing about the address.
+        No budget: the owner caused it, signed in or with a single-use link; it always goes.
         """
-        if not await self.recipients.allows(str(message["To"])):
+        if budget is not None and not await self.recipients.allows(str(message["To"]), budget):
             report_security_event(
                 "email_to_address_throttled",
                 message="Email not sent: too many to one address",

@@ -1,5 +1,11 @@
-"""Emails to one address are limited, whoever asks for them: the service never floods an inbox."""
+"""Emails to one address are limited, whoever asks for them: the service never floods an inbox.
 
+Each kind of email anyone may trigger has its own budget per address, so that a stranger's
+resends cannot use up the owner's reset. What the owner caused while signed in, or with a
+single-use link, has none: the owner cannot be kept from hearing that their password changed.
+"""
+
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,6 +15,15 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from {{ cookiecutter.package_name }}.auth.throttling import create_storage
 from {{ cookiecutter.package_name }}.core.config import Settings
+
+
+class MailBudget(StrEnum):
+    """A kind of email that someone other than the address's owner can trigger."""
+
+    SIGN_UP = "sign_up"
+    VERIFICATION = "verification"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a name
+    INVITATION = "invitation"
 
 
 class RecipientLimit:
@@ -23,11 +38,11 @@ class RecipientLimit:
             per_recipient=settings.email_rate_limit_per_recipient,
         )
 
-    async def allows(self, address: str) -> bool:
-        """Count one email to `address`; False once its limit is reached."""
+    async def allows(self, address: str, budget: MailBudget) -> bool:
+        """Count one email of `budget` to `address`; False once its limit is reached."""
         key = address.strip().lower()
         for limit in self.limits:
-            if not await self.limiter.hit(limit, "recipient", key):
+            if not await self.limiter.hit(limit, "recipient", budget.value, key):
                 return False
         return True
 

@@ -6,6 +6,7 @@ from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import BODY_ERRORS, error_response
 from {{ cookiecutter.package_name }}.emails import service
 from {{ cookiecutter.package_name }}.emails.outbox import EmailOutboxDep
+from {{ cookiecutter.package_name }}.emails.recipients import MailBudget
 from {{ cookiecutter.package_name }}.emails.schemas import EmailQueued, InvitationRequest
 
 router = APIRouter(prefix="/emails", tags=["emails"])
@@ -41,6 +42,6 @@ async def send_email(
         service_name=settings.project_name,
         signup_url=settings.frontend_url,
     )
-    await outbox.put(message)
+    await outbox.put(message, budget=MailBudget.INVITATION)
     service.queued(request=request)
     return EmailQueued()

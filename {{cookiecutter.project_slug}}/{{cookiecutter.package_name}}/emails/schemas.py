@@ -1,14 +1,34 @@
 import re
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 # Links are what makes a relayed message worth sending for a spammer: none in a note, neither
-# as a URL nor as a bare domain name (`paypa1-login.example`), with any dot mail clients read
-# as one (the ideographic and full-width ones too).
+# as a URL nor as a domain name or IP address, in any script or disguise. The note is checked,
+# and sent, as NFKC leaves it (full-width letters and look-alike dots become plain ones) without
+# format characters (zero-width spaces, soft hyphens), which mail clients do not show.
+_DOT = "[.\u00b7\u0589\u06d4\u0701\u0702\u2024\u2027\u2219\u22c5\u2e2e\u3002\uff0e\uff61]"
+_OPEN, _CLOSE = r"[\[(<\{]", r"[\])>\}]"
 _LINK = re.compile(
-    r"(?i)(\b[a-z][a-z0-9+.-]*://|\bwww\.|[a-z0-9-]+[.\u3002\uff0e\uff61]+[a-z][a-z0-9-]+)"
+    "|".join(
+        (
+            r"\w+://",  # a URL scheme
+            r"\bwww\b",
+            r"\d+\.\d+\.\d+",  # an IP address, or the start of one
+            rf"\w{_DOT}+(?!\d)\w",  # a domain name; a number like 3.5 is no host name
+            rf"\w\s+{_DOT}\s*\w",  # evil . com
+            rf"\w\s*{_OPEN}\s*({_DOT}|dot)\s*{_CLOSE}\s*\w",  # evil[.]com, evil (dot) com
+            r"\w\s+dot\s+\w",  # evil dot com
+        )
+    ),
+    re.IGNORECASE,
 )
+
+
+def _as_shown(note: str) -> str:
+    normal = unicodedata.normalize("NFKC", note)
+    return "".join(char for char in normal if unicodedata.category(char) != "Cf")
 
 
 class InvitationRequest(BaseModel):
@@ -24,9 +44,10 @@ class InvitationRequest(BaseModel):
     @field_validator("note")
     @classmethod
     def _refuse_links(cls, note: str) -> str:
-        if _LINK.search(note):
+        shown = _as_shown(note)
+        if _LINK.search(shown):
             raise ValueError("a note cannot contain links or domain names")
-        return note
+        return shown
 
 
 class EmailQueued(BaseModel):
