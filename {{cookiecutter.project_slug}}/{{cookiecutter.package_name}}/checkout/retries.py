@@ -11,17 +11,16 @@ idempotency key and the conditional update of the order keep a payment single.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-import sentry_sdk
 from fastapi import FastAPI
 
 from {{ cookiecutter.package_name }}.checkout import service
 from {{ cookiecutter.package_name }}.checkout.models import OrderStatus
 from {{ cookiecutter.package_name }}.checkout.payments import PaymentProvider, PaymentProviderError
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.periodic import running_periodically
 from {{ cookiecutter.package_name }}.observability import capture_handled
 
 logger = logging.getLogger(__name__)
@@ -76,60 +75,32 @@ async def sweep_pending_payments(
     return SweepResult(paid, failed)
 
 
-async def _sweep_until_stopped(
-    app: FastAPI, *, interval_seconds: float, grace_seconds: float, stopping: asyncio.Event
-) -> None:
-    while not stopping.is_set():
-        # A scope per sweep: its breadcrumbs and context stay with its own events.
-        with sentry_sdk.isolation_scope():
-            try:
-                result = await sweep_pending_payments(
-                    transactions=app.state.sessionmaker,
-                    payments=app.state.payment_provider,
-                    grace_seconds=grace_seconds,
-                    stopping=stopping,
-                )
-            except Exception as error:  # the next sweep may succeed
-                capture_handled(
-                    error,
-                    fingerprint=["payment_retry", "sweep_failed", type(error).__name__],
-                    message="Payment retry sweep failed; trying again at the next one",
-                )
-            else:
-                if result != SweepResult():
-                    logger.info(
-                        "Payment retry sweep: %d paid, %d failed, %d still pending",
-                        result.paid,
-                        result.failed,
-                        result.still_pending,
-                    )
-        with suppress(TimeoutError):
-            async with asyncio.timeout(interval_seconds):
-                await stopping.wait()
-
-
-@asynccontextmanager
-async def retrying_pending_payments(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+def retrying_pending_payments(
+    app: FastAPI, settings: Settings
+) -> AbstractAsyncContextManager[None]:
     """Sweep at start-up and every PAYMENT_RETRY_INTERVAL_SECONDS while the app runs (0: never)."""
-    if settings.payment_retry_interval_seconds <= 0:
-        yield
-        return
-    stopping = asyncio.Event()
-    sweeps = asyncio.create_task(
-        _sweep_until_stopped(
-            app,
-            interval_seconds=settings.payment_retry_interval_seconds,
+
+    async def sweep(stopping: asyncio.Event) -> None:
+        result = await sweep_pending_payments(
+            transactions=app.state.sessionmaker,
+            payments=app.state.payment_provider,
             grace_seconds=settings.payment_timeout_seconds + IN_FLIGHT_MARGIN_SECONDS,
             stopping=stopping,
-        ),
+        )
+        if result != SweepResult():
+            logger.info(
+                "Payment retry sweep: %d paid, %d failed, %d still pending",
+                result.paid,
+                result.failed,
+                result.still_pending,
+            )
+
+    return running_periodically(
+        sweep,
         name="payment-retry-sweeps",
-    )
-    try:
-        yield
-    finally:
-        stopping.set()
+        interval_seconds=settings.payment_retry_interval_seconds,
+        failure_fingerprint=["payment_retry", "sweep_failed"],
+        failure_message="Payment retry sweep failed; trying again at the next one",
         # A charge in flight may finish and be recorded; one that hangs is cut at the timeout.
-        await asyncio.wait({sweeps}, timeout=settings.payment_timeout_seconds + 1)
-        sweeps.cancel()
-        with suppress(asyncio.CancelledError):
-            await sweeps
+        stop_grace_seconds=settings.payment_timeout_seconds + 1,
+    )
