@@ -87,7 +87,7 @@ def test_manifest_removes_only_what_the_answers_exclude(tmp_path: Path, post_gen
 def test_manifest_ignores_options_the_template_lacks(tmp_path: Path, post_gen) -> None:
     (tmp_path / "Dockerfile").write_text("")
     manifest = default_answers()["_unneeded_paths"]
-    answers = {"database": "sqlite", "_unneeded_paths": manifest}
+    answers = {"database": "sqlite", "package_name": "pkg", "_unneeded_paths": manifest}
     assert post_gen.remove_unneeded_paths(tmp_path, answers) == []
     assert (tmp_path / "Dockerfile").exists()
 

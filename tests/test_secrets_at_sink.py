@@ -104,7 +104,9 @@ def verification_token(mail: RefusingMailServer) -> str:
     return found.group(1)
 
 
-def drive_the_service(client: httpx.Client, database_url: str, username: str) -> list[str]:
+def drive_the_service(
+    client: httpx.Client, mail: RefusingMailServer, database_url: str, username: str
+) -> list[str]:
     """Every reported path of a running service; returns the secrets it handed out."""
     address = f"{username}@example.com"
     registered = client.post(
@@ -112,6 +114,12 @@ def drive_the_service(client: httpx.Client, database_url: str, username: str) ->
         json={"email": address, "username": username, "password": PASSWORD},
     )
     assert registered.status_code == 202, registered.text
+    # The welcome email reaches the mail server, which then refuses it: its link still works.
+    verified = client.post(
+        "/api/v1/auth/verify-email",
+        json={"token": verification_token(mail), "password": PASSWORD},
+    )
+    assert verified.status_code == 200, verified.text
     login = client.post("/api/v1/auth/login", data={"username": address, "password": PASSWORD})
     assert login.status_code == 200, login.text
     first_refresh = login.json()["refresh_token"]
@@ -187,7 +195,7 @@ def test_no_planted_secret_reaches_the_sink(
         }
         with service_process(installed_project, env) as service:
             with httpx.Client(base_url=service.url, timeout=30) as client:
-                handed_out = drive_the_service(client, seeded_env["DATABASE_URL"], username)
+                handed_out = drive_the_service(client, mail, seeded_env["DATABASE_URL"], username)
             link_token = verification_token(mail)
             # The welcome email failed after its response; wait for its event.
             sink.wait_for(lambda s: "SMTPDataError" in exception_types(s), timeout=30)

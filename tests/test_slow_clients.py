@@ -18,15 +18,20 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from harness.accounts import verify_address
 from harness.baking import BakedProject, own_sqlite_database
 from harness.delivery import PASSWORD, service_env
 from harness.payment_server import PaymentServer
 from harness.running_service import Service, served_by_make_run, service_process
+
+# Marks an address verified with the service's own command.
+Verify = Callable[[str], None]
 
 pytestmark = [
     pytest.mark.option_sets("default"),
@@ -42,7 +47,12 @@ DECLARED_BODY_BYTES = 1_000
 SENT_PART = b'{"refresh_token": "'
 
 
-async def sign_in(client: httpx.AsyncClient) -> dict:
+def verifier(project: BakedProject, env: dict) -> Verify:
+    return lambda email: verify_address(project.root, env, email)
+
+
+async def sign_in(client: httpx.AsyncClient, verify: Verify) -> dict:
+    """A new account, verified with the service's own command, signed in."""
     name = f"u{uuid.uuid4().hex[:12]}"
     email = f"{name}@example.com"
     registered = await client.post(
@@ -50,6 +60,7 @@ async def sign_in(client: httpx.AsyncClient) -> dict:
         json={"email": email, "username": name, "password": PASSWORD},
     )
     assert registered.status_code == 202, registered.text
+    await asyncio.to_thread(verify, email)
     login = await client.post("/api/v1/auth/login", data={"username": email, "password": PASSWORD})
     assert login.status_code == 200, login.text
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
@@ -83,9 +94,9 @@ def status_and_body(answer: bytes) -> tuple[int | None, bytes]:
     return int(head.split()[1]), body
 
 
-async def slow_clients_scenario(base_url: str, port: int) -> dict:
+async def slow_clients_scenario(base_url: str, port: int, verify: Verify) -> dict:
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-        user = await sign_in(client)
+        user = await sign_in(client, verify)
         started = time.monotonic()
         stalls = [asyncio.create_task(stall(port)) for _ in range(STALLED)]
         reads: list[int] = []
@@ -121,7 +132,9 @@ def test_slow_bodies_end_with_408_and_stall_no_one(
     }
     with service_process(installed_project, env) as service:
         port = int(service.url.rsplit(":", 1)[1])
-        outcome = asyncio.run(slow_clients_scenario(service.url, port))
+        outcome = asyncio.run(
+            slow_clients_scenario(service.url, port, verifier(installed_project, env))
+        )
         after = httpx.get(f"{service.url}/health/ready", timeout=30)
 
     statuses = [status for status, _ in outcome["answers"]]
@@ -142,9 +155,9 @@ def test_slow_bodies_end_with_408_and_stall_no_one(
 CHECKOUT_LIMIT = 2
 
 
-async def saturation_scenario(base_url: str, provider: PaymentServer) -> dict:
+async def saturation_scenario(base_url: str, provider: PaymentServer, verify: Verify) -> dict:
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-        buyer = await sign_in(client)
+        buyer = await sign_in(client, verify)
         products = (await client.get("/api/v1/products")).json()
         cart = {
             "items": [{"product_id": products[0]["id"], "quantity": 1}],
@@ -194,7 +207,9 @@ def test_ready_says_when_the_process_is_saturated(
             "EMAIL_BACKEND": "console",
         }
         with service_process(installed_project, env) as service:
-            outcome = asyncio.run(saturation_scenario(service.url, provider))
+            outcome = asyncio.run(
+                saturation_scenario(service.url, provider, verifier(installed_project, env))
+            )
 
     assert outcome["before"] == 200
     assert outcome["full"] == (503, {"status": "saturated"})
@@ -233,10 +248,10 @@ async def unfinished_head(port: int, head: bytes) -> str:
         writer.close()
 
 
-async def heads_scenario(service: Service, heads: list[bytes]) -> dict:
+async def heads_scenario(service: Service, heads: list[bytes], verify: Verify) -> dict:
     port = int(service.url.rsplit(":", 1)[1])
     async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
-        user = await sign_in(client)
+        user = await sign_in(client, verify)
         resident = {"before": service.resident_kib()}
         started = time.monotonic()
         attacks = [asyncio.create_task(unfinished_head(port, head)) for head in heads]
@@ -266,8 +281,11 @@ def test_oversized_heads_are_cut_and_stall_no_one(
     installed_project: BakedProject, own_database: dict
 ) -> None:
     huge = HEAD_START + b"X-Big: " + b"a" * HUGE_HEAD_BYTES
-    with served_by_make_run(installed_project, head_limited_env(own_database)) as service:
-        outcome = asyncio.run(heads_scenario(service, [huge] * HUGE_HEADS))
+    env = head_limited_env(own_database)
+    with served_by_make_run(installed_project, env) as service:
+        outcome = asyncio.run(
+            heads_scenario(service, [huge] * HUGE_HEADS, verifier(installed_project, env))
+        )
 
     print(
         f"\n{HUGE_HEADS} unfinished heads of {HUGE_HEAD_BYTES} bytes: ended "
@@ -285,8 +303,9 @@ def test_a_head_that_never_ends_is_closed_after_the_head_timeout(
 ) -> None:
     # A head sent up to its last line; a connection that sends nothing at all.
     heads = [HEAD_START + b"X-Waiting: yes\r\n", b""]
-    with served_by_make_run(installed_project, head_limited_env(own_database)) as service:
-        outcome = asyncio.run(heads_scenario(service, heads))
+    env = head_limited_env(own_database)
+    with served_by_make_run(installed_project, env) as service:
+        outcome = asyncio.run(heads_scenario(service, heads, verifier(installed_project, env)))
 
     print(
         f"\nheads that never end: {outcome['endings']} after {outcome['seconds']:.1f} s "
@@ -325,10 +344,10 @@ async def big_body(port: int) -> tuple[int | None, bytes, float]:
     return status_and_body(answer)[0], answer, time.monotonic() - started
 
 
-async def budget_scenario(service: Service) -> dict:
+async def budget_scenario(service: Service, verify: Verify) -> dict:
     port = int(service.url.rsplit(":", 1)[1])
     async with httpx.AsyncClient(base_url=service.url, timeout=60) as client:
-        user = await sign_in(client)
+        user = await sign_in(client, verify)
         bodies = [asyncio.create_task(big_body(port)) for _ in range(BIG_BODIES)]
         reads: list[int] = []
         while not all(body.done() for body in bodies):
@@ -348,7 +367,7 @@ def test_bodies_past_the_buffer_budget_are_refused_at_once(
         "EMAIL_BACKEND": "console",
     }
     with served_by_make_run(installed_project, env) as service:
-        outcome = asyncio.run(budget_scenario(service))
+        outcome = asyncio.run(budget_scenario(service, verifier(installed_project, env)))
 
     answers = outcome["answers"]
     print(

@@ -4,7 +4,10 @@ from collections.abc import AsyncIterator
 import httpx
 from starlette.types import Receive, Scope, Send
 
-from {{ cookiecutter.package_name }}.core.middleware.concurrency import ConcurrencyLimitMiddleware, Workload
+from {{ cookiecutter.package_name }}.core.middleware.concurrency import (
+    ConcurrencyLimitMiddleware,
+    Workload,
+)
 from {{ cookiecutter.package_name }}.core.middleware.request_body import RequestBodyMiddleware
 
 

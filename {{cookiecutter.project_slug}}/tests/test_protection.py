@@ -10,7 +10,10 @@ from starlette.types import Message, Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.app import create_app
 from {{ cookiecutter.package_name }}.core.config import Settings
-from {{ cookiecutter.package_name }}.core.middleware.request_body import BodyBudget, RequestBodyMiddleware
+from {{ cookiecutter.package_name }}.core.middleware.request_body import (
+    BodyBudget,
+    RequestBodyMiddleware,
+)
 
 from .conftest import CLIENT_IP, SignUp
 

@@ -23,7 +23,9 @@ from {{ cookiecutter.package_name }}.core.config import API_PREFIX, RANDOM_KEY_N
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
 from {{ cookiecutter.package_name }}.core.middleware.concurrency import Workload
-from {{ cookiecutter.package_name }}.core.middleware.security_headers import SecurityHeadersMiddleware
+from {{ cookiecutter.package_name }}.core.middleware.security_headers import (
+    SecurityHeadersMiddleware,
+)
 {%- if cookiecutter.task_queue == "celery" %}
 from {{ cookiecutter.package_name }}.core.task_queue import create_celery_app
 {%- endif %}

@@ -8,7 +8,11 @@ from {{ cookiecutter.package_name }}.core.db.base import (
     string_enum,
     utcnow,
 )
-from {{ cookiecutter.package_name }}.core.db.engine import create_engine, create_sessionmaker, standalone_session
+from {{ cookiecutter.package_name }}.core.db.engine import (
+    create_engine,
+    create_sessionmaker,
+    standalone_session,
+)
 from {{ cookiecutter.package_name }}.core.db.sessions import SessionDep, get_session
 from {{ cookiecutter.package_name }}.core.db.writes import TrackedSession, has_writes
 

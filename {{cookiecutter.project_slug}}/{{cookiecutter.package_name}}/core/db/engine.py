@@ -8,7 +8,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from {{ cookiecutter.package_name }}.core.config import DatabaseOptions
-from {{ cookiecutter.package_name }}.core.db.outages import connect_or_raise_unavailable, raise_unavailable
+from {{ cookiecutter.package_name }}.core.db.outages import (
+    connect_or_raise_unavailable,
+    raise_unavailable,
+)
 from {{ cookiecutter.package_name }}.core.db.{{ cookiecutter.database }} import create_{{ cookiecutter.database }}_engine
 from {{ cookiecutter.package_name }}.core.db.writes import TrackedSession, note_write
 
