@@ -18,7 +18,8 @@ def tokens_of_known_keys(project: BakedProject) -> dict[str, str]:
     """Access tokens for user 1 that anyone could make with each key the bake calls known."""
     script = (
         "from datetime import timedelta\n"
-        f"from {project.package}.core.config import PUBLICLY_KNOWN_SECRET_KEYS, Settings\n"
+        f"from {project.package}.core.config import Settings\n"
+        f"from {project.package}.core.config.keys import PUBLICLY_KNOWN_SECRET_KEYS\n"
         f"from {project.package}.core.security import TokenKeys, create_access_token\n"
         "names = Settings(_env_file=None)\n"
         "for key in PUBLICLY_KNOWN_SECRET_KEYS:\n"

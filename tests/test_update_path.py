@@ -105,10 +105,11 @@ def change_template(template: Path, next_version: str) -> str:
         '"""Answer while the process is alive."""',
         '"""Answer while the process is alive, without touching the database."""',
     )
+    recipient_limit = '    email_rate_limit_per_recipient: RateLimit = "5/hour;20/day"\n'
     edit(
-        template / PACKAGE_DIR / "core/config.py",
-        "    log_json: bool | None = None\n",
-        '    log_json: bool | None = None\n    support_email: str = "support@example.com"\n',
+        template / PACKAGE_DIR / "core/config/email.py",
+        recipient_limit,
+        f'{recipient_limit}    support_email: str = "support@example.com"\n',
     )
     example = template / SLUG_DIR / ".env.example"
     example.write_text(example.read_text() + "# SUPPORT_EMAIL=support@example.com\n")
@@ -160,7 +161,7 @@ def make_user_edits(project: Path, package: str) -> None:
         "    app.include_router(health_router)\n    app.include_router(status_router)\n",
     )
     edit(
-        project / package / "core/config.py",
+        project / package / "core/config/email.py",
         'email_sender: str = "no-reply@example.com"',
         'email_sender: str = "orders@shop.example.com"',
     )
@@ -216,9 +217,9 @@ def test_update_brings_template_changes_next_to_user_edits(tmp_path: Path, tools
     source = project / package
     assert (source / "status/router.py").exists()
     assert "app.include_router(status_router)" in (source / "app.py").read_text()
-    config_text = (source / "core/config.py").read_text()
-    assert 'email_sender: str = "orders@shop.example.com"' in config_text
-    assert 'support_email: str = "support@example.com"' in config_text
+    email_settings = (source / "core/config/email.py").read_text()
+    assert 'email_sender: str = "orders@shop.example.com"' in email_settings
+    assert 'support_email: str = "support@example.com"' in email_settings
     assert "description: Mapped[str | None]" in (source / "checkout/models.py").read_text()
     assert "without touching the database" in (source / "health/router.py").read_text()
     assert "SUPPORT_EMAIL" in (project / ".env.example").read_text()

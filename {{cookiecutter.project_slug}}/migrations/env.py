@@ -6,7 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from {{ cookiecutter.package_name }}.core.config import DatabaseOptions, get_settings
+from {{ cookiecutter.package_name }}.core.config import get_settings
+from {{ cookiecutter.package_name }}.core.config.database import DatabaseOptions
 from {{ cookiecutter.package_name }}.core.db import create_engine
 from {{ cookiecutter.package_name }}.models import Base
 

@@ -12,7 +12,8 @@ from jose import jwt
 from sqlalchemy import delete, update
 
 from {{ cookiecutter.package_name }}.core import security
-from {{ cookiecutter.package_name }}.core.config import PUBLICLY_KNOWN_SECRET_KEYS, Settings
+from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.config.keys import PUBLICLY_KNOWN_SECRET_KEYS
 from {{ cookiecutter.package_name }}.users.models import User
 
 from .conftest import PASSWORD, SERVICE_PASSWORD_HASH, SignUp

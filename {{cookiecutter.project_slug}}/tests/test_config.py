@@ -9,15 +9,13 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.app import create_app
-from {{ cookiecutter.package_name }}.core.config import (
+from {{ cookiecutter.package_name }}.core.config import ConfigurationError, Settings, get_settings
+from {{ cookiecutter.package_name }}.core.config.keys import (
     PUBLICLY_KNOWN_SECRET_KEYS,
     RANDOM_KEY_NOTICE,
-    ConfigurationError,
-    Settings,
-    describe_validation_error,
-    get_settings,
     process_secret_key,
 )
+from {{ cookiecutter.package_name }}.core.config.settings import describe_validation_error
 
 RELEASE = "{{ cookiecutter.project_slug }}@{{ cookiecutter.version }}"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ from {{ cookiecutter.package_name }}.checkout.retries import retrying_pending_pa
 {%- endif %}
 from {{ cookiecutter.package_name }}.checkout.router import router as checkout_router
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
-from {{ cookiecutter.package_name }}.core.config import API_PREFIX, RANDOM_KEY_NOTICE, Settings
+from {{ cookiecutter.package_name }}.core.config import API_PREFIX, Settings
+from {{ cookiecutter.package_name }}.core.config.keys import RANDOM_KEY_NOTICE
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.core.errors import register_error_handlers
 from {{ cookiecutter.package_name }}.core.middleware.concurrency import Workload

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from {{ cookiecutter.package_name }}.core.config import DatabaseOptions
+from {{ cookiecutter.package_name }}.core.config.database import DatabaseOptions
 from {{ cookiecutter.package_name }}.core.db.outages import (
     connect_or_raise_unavailable,
     raise_unavailable,

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from {{ cookiecutter.package_name }}.core.config import DatabaseOptions
+from {{ cookiecutter.package_name }}.core.config.database import DatabaseOptions
 
 
 def create_postgresql_engine(

@@ -20,7 +20,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from {{ cookiecutter.package_name }}.core.config import DatabaseOptions
+from {{ cookiecutter.package_name }}.core.config.database import DatabaseOptions
 from {{ cookiecutter.package_name }}.core.errors import DatabaseUnavailableError
 
 # The statements before which the driver opens a transaction (and SAVEPOINT, which opens one
