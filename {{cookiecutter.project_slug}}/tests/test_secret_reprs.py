@@ -54,6 +54,17 @@ def test_the_service_names_its_own_secrets_for_redaction() -> None:
     assert {"k" * 40, DATABASE_PASSWORD, "p%40ss", "p@ss"} <= set(known)
 
 
+def test_a_password_in_any_connection_url_is_named_for_redaction() -> None:
+    """Every setting the repr leaves out: the database's, the throttling store's, the broker's."""
+    hidden = [name for name, field in Settings.model_fields.items() if not field.repr]
+    settings = Settings.model_validate(
+        {name: f"redis://:planted-{name}@cache.internal:6379/0" for name in hidden}
+    )
+
+    assert {"database_url", "rate_limit_storage_url"} <= set(hidden)
+    assert {f"planted-{name}" for name in hidden} <= set(settings.secret_values())
+
+
 def test_local_variables_are_off_by_default() -> None:
     assert Settings().sentry_options().include_local_variables is False
     assert Settings(sentry_include_local_variables=True).sentry_options().include_local_variables
