@@ -4,9 +4,11 @@ that has an account and one that has none, in status, body and time.
 Each auth route that takes an address is asked in turns about a known and an unknown address;
 the answers must be identical, and the medians of their times must differ by less than the
 spread (interquartile range) of either sample. A statistical comparison on loopback, bounded in
-count, not a fixed time threshold.
+count, not a fixed time threshold. A route whose times differ is measured again: noise from
+other work on the machine comes and goes, an oracle shows in every round.
 """
 
+import itertools
 import statistics
 import time
 import uuid
@@ -20,6 +22,7 @@ from harness.baking import BakedProject
 from harness.running_service import service_process
 
 SAMPLES = 15
+TIMING_ROUNDS = 3
 PASSWORD = "enumeration-passphrase-7"
 OWNER_PASSWORD = "the-owners-own-passphrase"
 # The throttles answer 429 alike for any address; they are not what this test measures.
@@ -61,7 +64,10 @@ def _iqr(seconds: list[float]) -> float:
     return quartiles[2] - quartiles[0]
 
 
-def _compare(client: httpx.Client, ask: Ask, known: Callable[[], str], name: str) -> None:
+def _measure(
+    client: httpx.Client, ask: Ask, known: Callable[[], str], name: str
+) -> tuple[list[str], bool]:
+    """One round of alternating questions: the answers' differences, and whether times differ."""
     answers: dict[str, set[tuple[int, str]]] = {"known": set(), "unknown": set()}
     seconds: dict[str, list[float]] = {"known": [], "unknown": []}
     for turn in range(2 * SAMPLES):
@@ -73,18 +79,25 @@ def _compare(client: httpx.Client, ask: Ask, known: Callable[[], str], name: str
         answers[kind].add((response.status_code, response.text))
     medians = {kind: statistics.median(values) for kind, values in seconds.items()}
     spreads = {kind: _iqr(values) for kind, values in seconds.items()}
+    difference = abs(medians["known"] - medians["unknown"])
     print(
         f"{name}: median known {medians['known'] * 1000:.1f} ms, "
         f"unknown {medians['unknown'] * 1000:.1f} ms; "
         f"IQR {spreads['known'] * 1000:.1f} / {spreads['unknown'] * 1000:.1f} ms"
     )
-    oracles = []
+    differing = []
     if answers["known"] != answers["unknown"] or len(answers["known"]) != 1:
-        oracles.append(f"{name} answers differ: {answers}")
-    difference = abs(medians["known"] - medians["unknown"])
-    if difference >= min(spreads.values()):
-        oracles.append(f"{name} medians differ by {difference * 1000:.1f} ms")
-    return oracles
+        differing.append(f"{name} answers differ: {answers}")
+    return differing, difference >= min(spreads.values())
+
+
+def _compare(client: httpx.Client, ask: Ask, known: Callable[[], str], name: str) -> list[str]:
+    """The oracles one route offers: any difference in answers, or in time in every round."""
+    for _ in range(TIMING_ROUNDS):
+        differing, times_differ = _measure(client, ask, known, name)
+        if differing or not times_differ:
+            return differing
+    return [f"{name} medians differ in {TIMING_ROUNDS} rounds out of {TIMING_ROUNDS}"]
 
 
 @pytest.mark.option_sets("default")
@@ -115,7 +128,7 @@ def test_auth_routes_answer_alike_for_known_and_unknown_addresses(
         assert next(iter(pairs))[::2] == (202, 401)
 
         # A verified and an unverified account alternate as the known address.
-        turns = iter(range(10 * SAMPLES))
+        turns = itertools.count()
 
         def known() -> str:
             return (verified, unverified)[next(turns) % 2]
