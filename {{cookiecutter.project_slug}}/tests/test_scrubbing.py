@@ -7,6 +7,7 @@ from {{ cookiecutter.package_name }}.observability.scrubbing import scrub_text
 LONG_PREFIX = "x" * 600
 ARGON2_SALT = "3oT1vcBGk9PVTYdxOCqYNw"
 ARGON2_DIGEST = "sZsh8jHWmPb6O8rPGdY9i0z3cDquCWJQS2q/3ylPA+o"
+REFRESH_TOKEN = "WEgLzZfNEQKXgAnj8_HG7SD3_C73_ZcsJbY6DiizHR8"
 ARGON2_HASH = f"$argon2id$v=19$m=65536,t=3,p=4${ARGON2_SALT}${ARGON2_DIGEST}"
 
 
@@ -52,6 +53,14 @@ ARGON2_HASH = f"$argon2id$v=19$m=65536,t=3,p=4${ARGON2_SALT}${ARGON2_DIGEST}"
             "with a comma",
         ),
         ("open https://app.example/verify-email?token=opaque-link-token", "opaque-link-token"),
+        # Tokens under names no field expects: random strings by their shape, query parameters
+        # by a name that says credential.
+        ("refresh=opaque-value&page=2", "opaque-value"),
+        ("GET /x?page=2&code=abc123", "abc123"),
+        ("GET /x?access=short;sig=s1g", "s1g"),
+        (f"/api/v1/auth/refresh/{REFRESH_TOKEN}", REFRESH_TOKEN),
+        (f"GET /x?r={REFRESH_TOKEN}", REFRESH_TOKEN),
+        (f"Refresh({REFRESH_TOKEN!r})", REFRESH_TOKEN),
     ],
 )
 def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
@@ -73,6 +82,11 @@ def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
         "order 1234 of 2026-11-21",
         "http://127.0.0.1:8000/api/v1/orders/7",
         "price $20 for 2 items",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "orders_service.observability.HeadLimitedHttpToolsProtocol",
+        "test_a_failed_start_sends_no_database_or_redis_password",
+        "the key and code of status_code 503, with access to refresh",
+        "/api/v1/products?page=2&sort=price",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
