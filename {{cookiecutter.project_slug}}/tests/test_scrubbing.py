@@ -61,6 +61,10 @@ ARGON2_HASH = f"$argon2id$v=19$m=65536,t=3,p=4${ARGON2_SALT}${ARGON2_DIGEST}"
         (f"/api/v1/auth/refresh/{REFRESH_TOKEN}", REFRESH_TOKEN),
         (f"GET /x?r={REFRESH_TOKEN}", REFRESH_TOKEN),
         (f"Refresh({REFRESH_TOKEN!r})", REFRESH_TOKEN),
+        # Payment providers' tokens and keys, by their prefixes, whatever holds them.
+        ("card = 'tok_visa42'", "tok_visa42"),
+        ("provider refused key sk_live_51Habc", "sk_live_51Habc"),
+        ("whsec_abc123 did not verify", "whsec_abc123"),
     ],
 )
 def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
@@ -87,6 +91,7 @@ def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
         "test_a_failed_start_sends_no_database_or_redis_password",
         "the key and code of status_code 503, with access to refresh",
         "/api/v1/products?page=2&sort=price",
+        "stock_count and desk_lamp",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:

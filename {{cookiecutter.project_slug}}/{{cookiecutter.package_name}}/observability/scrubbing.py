@@ -37,6 +37,9 @@ _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
 _OPAQUE_TOKEN = re.compile(
     r"(?<![\w-])(?=[\w-]*[A-Z])(?=[\w-]*[a-z])(?=[\w-]*\d)[A-Za-z0-9_-]{24,}(?![\w-])"
 )
+# Payment providers' tokens and keys by their prefixes (Stripe's, which others copy): a card
+# token (`tok_`), a secret or restricted key, a webhook signing secret.
+_PROVIDER_SECRET = re.compile(r"\b(?:tok|sk_live|sk_test|rk_live|rk_test|whsec)_[A-Za-z0-9_]{4,}")
 # Query parameters whose names say they carry a credential, beyond the secret words below:
 # `?refresh=`, `?access=`, `?code=`, `?sig=`, `?key=`, ... Only after `?`, `&` or `;`, or as a
 # whole query string: in other text these names are ordinary words.
@@ -78,6 +81,13 @@ _SECRET_WORDS = (
     "cardnumber",
     "card_number",
     "input_value",
+    # Payment providers' prefixes (_PROVIDER_SECRET).
+    "tok_",
+    "sk_live",
+    "sk_test",
+    "rk_live",
+    "rk_test",
+    "whsec_",
     # Names of query parameters that carry credentials (_QUERY_CREDENTIAL).
     "refresh",
     "access",
@@ -131,7 +141,8 @@ def scrub_text(
 ) -> str:
     """Redact tokens, inline `key=value` secrets, card numbers and (unless allowed) emails.
 
-    Tokens are recognised by shape (JWTs, random URL-safe strings) and by the name they go under
+    Tokens are recognised by shape (JWTs, random URL-safe strings, payment providers' `tok_`
+    and `sk_live_` prefixes) and by the name they go under
     (`password=`, `"refresh_token": ...`, a query's `?refresh=`), wherever they appear: a query
     string, a path of a 404, a transaction's name, a breadcrumb, an exception's message.
 
@@ -172,6 +183,7 @@ def _redact(text: str, personal_data: bool) -> str:
     if not _may_hold_secret(text):
         return text
     text = _JWT.sub(FILTERED, text)
+    text = _PROVIDER_SECRET.sub(FILTERED, text)
     text = _QUERY_CREDENTIAL.sub(lambda match: f"{match.group(1)}{FILTERED}", text)
     text = _PASSWORD_HASH.sub(FILTERED, text)
     text = _URL_PASSWORD.sub(lambda match: f"{match.group(1)}{FILTERED}@", text)
