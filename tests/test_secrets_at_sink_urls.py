@@ -3,9 +3,9 @@
 A client (or an attacker probing for what gets logged) puts the service's own tokens where
 no field of the service expects them: a refresh token in `?refresh=` or under a one-letter
 name, a verification link's token in `?t=`, a token as a path segment of a URL that matches
-no route (404). With traces sampled at 1.0 each request is a transaction, and an unhandled
-error's event carries the request's URL and query string; the access log writes the request
-line. None of them may hold a token.
+no route (404), a short password in `?pw=`. With traces sampled at 1.0 each request is a
+transaction, and an unhandled error's event carries the request's URL and query string; the
+access log writes the request line. None of them may hold a token or the password.
 """
 
 import secrets
@@ -18,6 +18,9 @@ from harness.error_servers import EnvelopeSink
 from harness.mail_server import RefusingMailServer
 from harness.planted_secrets import PASSWORD, leaked, mailed_link_token, planted_env
 from harness.running_service import service_process
+
+# Too short to pass for a random token: only the parameter's name gives it away.
+SHORT_PASSWORD = f"pw{secrets.token_hex(4)}"
 
 pytestmark = [
     pytest.mark.option_sets("default"),
@@ -69,6 +72,7 @@ def test_tokens_in_urls_reach_neither_sink_nor_log(
                     "r": refresh,
                     "t": link,
                     "access": tokens["access token"],
+                    "pw": SHORT_PASSWORD,
                 }
                 listed = client.get("/api/v1/products", params=queries)
                 assert listed.status_code == 200, listed.text
@@ -82,8 +86,9 @@ def test_tokens_in_urls_reach_neither_sink_nor_log(
 
     transactions = [event["transaction"] for event in sink.payloads("transaction")]
     print(f"\ntransactions: {transactions}")
-    found = leaked(sink.raw(), tokens)
-    in_log = leaked(log.encode(), tokens)
+    planted = {**tokens, "short password": SHORT_PASSWORD}
+    found = leaked(sink.raw(), planted)
+    in_log = leaked(log.encode(), planted)
     print(f"tokens at the sink: {sorted(found)}; in the log: {sorted(in_log)}")
     assert found == {}, found
     assert in_log == {}, in_log
