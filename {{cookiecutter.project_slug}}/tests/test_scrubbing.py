@@ -58,6 +58,8 @@ ARGON2_HASH = f"$argon2id$v=19$m=65536,t=3,p=4${ARGON2_SALT}${ARGON2_DIGEST}"
         ("refresh=opaque-value&page=2", "opaque-value"),
         ("GET /x?page=2&code=abc123", "abc123"),
         ("GET /x?access=short;sig=s1g", "s1g"),
+        ("GET /login?user=ada&pw=hunter2", "hunter2"),
+        ("GET /login?pass=hunter2", "hunter2"),
         (f"/api/v1/auth/refresh/{REFRESH_TOKEN}", REFRESH_TOKEN),
         (f"GET /x?r={REFRESH_TOKEN}", REFRESH_TOKEN),
         (f"Refresh({REFRESH_TOKEN!r})", REFRESH_TOKEN),

@@ -41,10 +41,10 @@ _OPAQUE_TOKEN = re.compile(
 # token (`tok_`), a secret or restricted key, a webhook signing secret.
 _PROVIDER_SECRET = re.compile(r"\b(?:tok|sk_live|sk_test|rk_live|rk_test|whsec)_[A-Za-z0-9_]{4,}")
 # Query parameters whose names say they carry a credential, beyond the secret words below:
-# `?refresh=`, `?access=`, `?code=`, `?sig=`, `?key=`, ... Only after `?`, `&` or `;`, or as a
-# whole query string: in other text these names are ordinary words.
+# `?refresh=`, `?access=`, `?code=`, `?sig=`, `?key=`, `?pw=`, `?pass=`, ... Only after `?`,
+# `&` or `;`, or as a whole query string: in other text these names are ordinary words.
 _QUERY_CREDENTIAL = re.compile(
-    r"(?i)((?:^|[?&;])[\w.-]*?(?:refresh|access|auth|code|key|sig|jwt|otp|verif|reset|nonce)"
+    r"(?i)((?:^|[?&;])[\w.-]*?(?:refresh|access|auth|code|key|sig|jwt|otp|verif|reset|nonce|pass|pw)"
     r"[\w.-]*=)[^&#\s'\"]+"
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
@@ -100,6 +100,8 @@ _SECRET_WORDS = (
     "verif",
     "reset",
     "nonce",
+    "pass",
+    "pw",
 )
 _DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
 # Strings up to this length are remembered: SQL, span names and headers repeat on every request.
