@@ -2,7 +2,7 @@
 
 import pytest
 
-from {{ cookiecutter.package_name }}.observability.scrubbing import scrub_text
+from {{ cookiecutter.package_name }}.observability.scrubbing import FILTERED, scrub, scrub_text
 
 LONG_PREFIX = "x" * 600
 ARGON2_SALT = "3oT1vcBGk9PVTYdxOCqYNw"
@@ -110,3 +110,15 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
 )
 def test_ordinary_text_with_personal_data_is_left_alone(text: str) -> None:
     assert scrub_text(text, personal_data=True) == text
+
+
+def test_short_secret_names_are_filtered_only_as_whole_keys() -> None:
+    data = {"pw": "a", "pwd": "b", "pass": "c", "passphrase": "d", "author": "ada", "compass": "n"}
+    headers = [("b'x-auth'", "b'e'"), ("b'x-pass'", "b'f'"), ("b'x-author'", "b'g'")]
+
+    assert scrub(data) == {
+        **dict.fromkeys(("pw", "pwd", "pass", "passphrase"), FILTERED),
+        "author": "ada",
+        "compass": "n",
+    }
+    assert scrub(headers) == [("b'x-auth'", FILTERED), ("b'x-pass'", FILTERED), headers[2]]

@@ -21,12 +21,16 @@ SECRET_KEY_PARTS = (
     "apikey",
     "session",
     "credential",
+    "passphrase",
     "privatekey",
     "cardnumber",
     "idempotencykey",
 )
-# Short names that are only secret as a whole key ("pan" is also part of "company").
-SECRET_KEYS = frozenset({"pan", "cvv", "cvc", "pin", "dsn"})
+# Short names that are only secret as a whole key ("pan" is also part of "company", "pass" of
+# "compass", "auth" of "author"); header names are normalised, so `X-Auth` is "xauth".
+SECRET_KEYS = frozenset(
+    {"pan", "cvv", "cvc", "pin", "dsn", "pw", "pwd", "pass", "auth", "xauth", "xpass", "xpw"}
+)
 # Keys that point at a person: the client address of an ASGI scope, forwarding headers.
 PERSONAL_KEYS = frozenset({"client", "ipaddress", "remoteaddr", "xforwardedfor", "xrealip"})
 
