@@ -174,16 +174,16 @@ def test_no_planted_secret_reaches_the_sink(
 
 
 @pytest.mark.parametrize("local_variables", [False, True], ids=["locals-off", "locals-on"])
+@pytest.mark.parametrize("scheme", ["postgresql+asyncpg://", ""], ids=["unreachable", "no-scheme"])
 def test_a_failed_start_sends_no_database_or_redis_password(
-    installed_project: BakedProject, seeded_env: dict, local_variables: bool
+    installed_project: BakedProject, seeded_env: dict, local_variables: bool, scheme: str
 ) -> None:
-    """Settings naming a database that cannot be reached: the start fails, and says so."""
+    """Settings naming a database that cannot be reached, or a URL without its scheme (a
+    mistake of copying): the start fails, and says so."""
     with EnvelopeSink() as sink:
         env = {
             **planted_env(seeded_env, sink.dsn(), local_variables=local_variables),
-            "DATABASE_URL": (
-                f"postgresql+asyncpg://dbuser:{DATABASE_PASSWORD}@127.0.0.1:{free_port()}/app"
-            ),
+            "DATABASE_URL": f"{scheme}dbuser:{DATABASE_PASSWORD}@127.0.0.1:{free_port()}/app",
             "RATE_LIMIT_STORAGE_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{free_port()}/0",
         }
         command = [
