@@ -5,7 +5,7 @@ mail server that refuses it, and a checkout's payment retry goes to a provider t
 connections; with no retries allowed, both tasks fail in the worker, which reports them with
 the task's arguments (the rendered email and its link) and, with local variables on, its
 frames. The password, its hash, the payment token, SECRET_KEY, the database URL's password and
-the tokens the service handed out must be in none of the envelopes.
+the tokens the service handed out must be in none of the envelopes, nor in the worker's log.
 """
 
 import re
@@ -67,7 +67,7 @@ def test_failing_tasks_send_no_planted_secret(
             "CELERY_QUEUE": f"secrets-{uuid.uuid4().hex[:8]}",
         }
         with (
-            celery_worker(installed_project, env, env["CELERY_QUEUE"]),
+            celery_worker(installed_project, env, env["CELERY_QUEUE"]) as worker,
             service_process(installed_project, env) as service,
             httpx.Client(base_url=service.url, timeout=30) as client,
         ):
@@ -101,6 +101,7 @@ def test_failing_tasks_send_no_planted_secret(
             assert checkout.status_code == 202, checkout.text
             expected = {f"{package}.emails.send_email", f"{package}.checkout.retry_payment"}
             sink.wait_for(lambda s: expected <= failed_tasks(s), timeout=60)
+            log = worker.output()
 
     print(f"\ntasks reported failing: {sorted(failed_tasks(sink))}")
     planted = {
@@ -113,5 +114,7 @@ def test_failing_tasks_send_no_planted_secret(
         "access token": tokens["access_token"],
     }
     found = leaked_anywhere(sink.raw(), planted)
-    print(f"secrets at the sink: {sorted(found)}")
+    in_log = leaked_anywhere(log.encode(), planted)
+    print(f"secrets at the sink: {sorted(found)}; in the worker's log: {sorted(in_log)}")
     assert found == {}, found
+    assert in_log == {}, in_log
