@@ -148,9 +148,9 @@ def scrub_text(
     """Redact tokens, inline `key=value` secrets, card numbers and (unless allowed) emails.
 
     Tokens are recognised by shape (JWTs, random URL-safe strings, payment providers' `tok_`
-    and `sk_live_` prefixes) and by the name they go under
-    (`password=`, `"refresh_token": ...`, a query's `?refresh=`), wherever they appear: a query
-    string, a path of a 404, a transaction's name, a breadcrumb, an exception's message.
+    and `sk_live_` prefixes) and by the name they go under (`password=`, `"refresh_token": ...`,
+    a query's `?refresh=`), wherever they appear: a query string, a path of a 404, a
+    transaction's name, a breadcrumb, an exception's message.
 
     `known_secrets` are values the service knows to be secret (its signing key, the password of
     its database URL), redacted wherever they appear, whatever their shape.
