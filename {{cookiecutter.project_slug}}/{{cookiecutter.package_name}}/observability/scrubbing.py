@@ -48,7 +48,8 @@ _PROVIDER_SECRET = re.compile(r"\b(?:tok|sk_live|sk_test|rk_live|rk_test|whsec)_
 # `?refresh=`, `?access=`, `?code=`, `?sig=`, `?key=`, `?pw=`, `?pass=`, ... Only after `?`,
 # `&` or `;`, or as a whole query string: in other text these names are ordinary words.
 _QUERY_CREDENTIAL = re.compile(
-    r"(?i)((?:^|[?&;])[\w.-]*?(?:refresh|access|auth|code|key|sig|jwt|otp|verif|reset|nonce|pass|pw)"
+    r"(?i)((?:^|[?&;])[\w.-]*?"
+    r"(?:refresh|access|auth|code|key|sig|jwt|otp|verif|reset|nonce|pass|pw)"
     r"[\w.-]*=)[^&#\s'\"]+"
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
