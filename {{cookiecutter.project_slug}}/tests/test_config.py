@@ -209,6 +209,19 @@ def test_release_names_version_and_commit() -> None:
     assert with_sha.release == f"{RELEASE}+0123456789ab"
 
 
+@pytest.mark.parametrize(
+    "database_url",
+    [
+        "postgresql+asyncpg://app:s3cr3t-pw@db:5432/app",
+        # Its scheme lost in copying: the start fails, with the URL in its stack frames.
+        "app:s3cr3t-pw@db:5432/app",
+        "postgresq://app:s3cr3t-pw@db/app",
+    ],
+)
+def test_the_database_password_is_a_known_secret_whatever_the_url(database_url: str) -> None:
+    assert "s3cr3t-pw" in make_settings(database_url=database_url).secret_values()
+
+
 def test_sentry_is_off_without_a_dsn() -> None:
     assert make_settings().sentry_options().dsn is None
     assert make_settings(sentry_dsn="https://key@errors.example.com/1").sentry_options().dsn

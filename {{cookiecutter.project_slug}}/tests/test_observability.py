@@ -435,6 +435,33 @@ def test_json_log_lines_carry_the_extra_fields() -> None:
     assert line["request_id"] == "r1"
 
 
+@pytest.mark.parametrize("json_lines", [True, False], ids=["json", "readable"])
+def test_log_lines_hold_no_token_a_client_put_in_a_url(json_lines: bool) -> None:
+    from {{ cookiecutter.package_name }}.observability.logging import (
+        READABLE_FORMAT,
+        JsonFormatter,
+        ReadableFormatter,
+    )
+
+    refresh = "WEgLzZfNEQKXgAnj8_HG7SD3_C73_ZcsJbY6DiizHR8"
+    record = logging.makeLogRecord(
+        {
+            "name": "uvicorn.access",
+            "msg": '%s - "%s %s HTTP/%s" %d',
+            "args": ("127.0.0.1:5000", "GET", f"/api/v1/x/{refresh}?refresh=opaque1", "1.1", 404),
+            "request_id": "r1",
+            "trace_id": "t1",
+        }
+    )
+    formatter = JsonFormatter() if json_lines else ReadableFormatter(READABLE_FORMAT)
+
+    line = formatter.format(record)
+
+    assert refresh not in line
+    assert "opaque1" not in line
+    assert "GET /api/v1/x/" in line
+
+
 async def test_setup_check_raises_outside_production(
     client: httpx.AsyncClient, sentry: CapturingTransport
 ) -> None:

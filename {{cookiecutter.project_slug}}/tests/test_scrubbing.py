@@ -2,11 +2,12 @@
 
 import pytest
 
-from {{ cookiecutter.package_name }}.observability.scrubbing import scrub_text
+from {{ cookiecutter.package_name }}.observability.scrubbing import FILTERED, scrub, scrub_text
 
 LONG_PREFIX = "x" * 600
 ARGON2_SALT = "3oT1vcBGk9PVTYdxOCqYNw"
 ARGON2_DIGEST = "sZsh8jHWmPb6O8rPGdY9i0z3cDquCWJQS2q/3ylPA+o"
+REFRESH_TOKEN = "WEgLzZfNEQKXgAnj8_HG7SD3_C73_ZcsJbY6DiizHR8"
 ARGON2_HASH = f"$argon2id$v=19$m=65536,t=3,p=4${ARGON2_SALT}${ARGON2_DIGEST}"
 
 
@@ -52,6 +53,20 @@ ARGON2_HASH = f"$argon2id$v=19$m=65536,t=3,p=4${ARGON2_SALT}${ARGON2_DIGEST}"
             "with a comma",
         ),
         ("open https://app.example/verify-email?token=opaque-link-token", "opaque-link-token"),
+        # Tokens under names no field expects: random strings by their shape, query parameters
+        # by a name that says credential.
+        ("refresh=opaque-value&page=2", "opaque-value"),
+        ("GET /x?page=2&code=abc123", "abc123"),
+        ("GET /x?access=short;sig=s1g", "s1g"),
+        ("GET /login?user=ada&pw=hunter2", "hunter2"),
+        ("GET /login?pass=hunter2", "hunter2"),
+        (f"/api/v1/auth/refresh/{REFRESH_TOKEN}", REFRESH_TOKEN),
+        (f"GET /x?r={REFRESH_TOKEN}", REFRESH_TOKEN),
+        (f"Refresh({REFRESH_TOKEN!r})", REFRESH_TOKEN),
+        # Payment providers' tokens and keys, by their prefixes, whatever holds them.
+        ("card = 'tok_visa42'", "tok_visa42"),
+        ("provider refused key sk_live_51Habc", "sk_live_51Habc"),
+        ("whsec_abc123 did not verify", "whsec_abc123"),
     ],
 )
 def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
@@ -73,6 +88,12 @@ def test_every_kind_of_secret_is_redacted(text: str, secret: str) -> None:
         "order 1234 of 2026-11-21",
         "http://127.0.0.1:8000/api/v1/orders/7",
         "price $20 for 2 items",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "orders_service.observability.HeadLimitedHttpToolsProtocol",
+        "test_a_failed_start_sends_no_database_or_redis_password",
+        "the key and code of status_code 503, with access to refresh",
+        "/api/v1/products?page=2&sort=price",
+        "stock_count and desk_lamp",
     ],
 )
 def test_ordinary_text_is_left_alone(text: str) -> None:
@@ -89,3 +110,15 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
 )
 def test_ordinary_text_with_personal_data_is_left_alone(text: str) -> None:
     assert scrub_text(text, personal_data=True) == text
+
+
+def test_short_secret_names_are_filtered_only_as_whole_keys() -> None:
+    data = {"pw": "a", "pwd": "b", "pass": "c", "passphrase": "d", "author": "ada", "compass": "n"}
+    headers = [("b'x-auth'", "b'e'"), ("b'x-pass'", "b'f'"), ("b'x-author'", "b'g'")]
+
+    assert scrub(data) == {
+        **dict.fromkeys(("pw", "pwd", "pass", "passphrase"), FILTERED),
+        "author": "ada",
+        "compass": "n",
+    }
+    assert scrub(headers) == [("b'x-auth'", FILTERED), ("b'x-pass'", FILTERED), headers[2]]

@@ -1,4 +1,8 @@
-"""Log lines that lead to their Sentry event: request id and trace id on every line."""
+"""Log lines that lead to their Sentry event: request id and trace id on every line.
+
+Every line is scrubbed as events are (scrubbing.py), personal data kept: the access log writes
+each request's path and query string, which may hold a token a client put there.
+"""
 
 import json
 import logging
@@ -10,6 +14,7 @@ import sentry_sdk
 from sentry_sdk.integrations.logging import ignore_logger
 
 from .middleware import current_request_id
+from .scrubbing import scrub, scrub_text
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRIBUTES = frozenset(
@@ -48,6 +53,12 @@ class RequestContextFilter(logging.Filter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        entry = self._entry(record)
+        if not is_terminal_only(record.name):
+            entry = scrub(entry, personal_data=True)
+        return json.dumps(entry, default=str)
+
+    def _entry(self, record: logging.LogRecord) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
@@ -59,7 +70,13 @@ class JsonFormatter(logging.Formatter):
         )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return entry
+
+
+class ReadableFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        return line if is_terminal_only(record.name) else scrub_text(line, personal_data=True)
 
 
 READABLE_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s %(trace_id)s] %(message)s"
@@ -75,7 +92,7 @@ def configure_logging(*, json_lines: bool, level: str | None = None) -> None:
     """
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(RequestContextFilter())
-    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(READABLE_FORMAT))
+    handler.setFormatter(JsonFormatter() if json_lines else ReadableFormatter(READABLE_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     if level is not None:

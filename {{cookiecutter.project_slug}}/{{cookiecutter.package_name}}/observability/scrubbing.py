@@ -21,16 +21,37 @@ SECRET_KEY_PARTS = (
     "apikey",
     "session",
     "credential",
+    "passphrase",
     "privatekey",
     "cardnumber",
     "idempotencykey",
 )
-# Short names that are only secret as a whole key ("pan" is also part of "company").
-SECRET_KEYS = frozenset({"pan", "cvv", "cvc", "pin", "dsn"})
+# Short names that are only secret as a whole key ("pan" is also part of "company", "pass" of
+# "compass", "auth" of "author"); header names are normalised, so `X-Auth` is "xauth".
+SECRET_KEYS = frozenset(
+    {"pan", "cvv", "cvc", "pin", "dsn", "pw", "pwd", "pass", "auth", "xauth", "xpass", "xpw"}
+)
 # Keys that point at a person: the client address of an ASGI scope, forwarding headers.
 PERSONAL_KEYS = frozenset({"client", "ipaddress", "remoteaddr", "xforwardedfor", "xrealip"})
 
 _JWT = re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*")
+# A random token in URL-safe base64 (a refresh token, a key), whatever name or place it has: a
+# run of 24 or more such characters mixing upper case, lower case and digits. Hex ids (request,
+# trace, event) and UUIDs have no upper case; words and identifiers rarely all three.
+_OPAQUE_TOKEN = re.compile(
+    r"(?<![\w-])(?=[\w-]*[A-Z])(?=[\w-]*[a-z])(?=[\w-]*\d)[A-Za-z0-9_-]{24,}(?![\w-])"
+)
+# Payment providers' tokens and keys by their prefixes (Stripe's, which others copy): a card
+# token (`tok_`), a secret or restricted key, a webhook signing secret.
+_PROVIDER_SECRET = re.compile(r"\b(?:tok|sk_live|sk_test|rk_live|rk_test|whsec)_[A-Za-z0-9_]{4,}")
+# Query parameters whose names say they carry a credential, beyond the secret words below:
+# `?refresh=`, `?access=`, `?code=`, `?sig=`, `?key=`, `?pw=`, `?pass=`, ... Only after `?`,
+# `&` or `;`, or as a whole query string: in other text these names are ordinary words.
+_QUERY_CREDENTIAL = re.compile(
+    r"(?i)((?:^|[?&;])[\w.-]*?"
+    r"(?:refresh|access|auth|code|key|sig|jwt|otp|verif|reset|nonce|pass|pw)"
+    r"[\w.-]*=)[^&#\s'\"]+"
+)
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[\w\-.~+/]+=*")
 # `name=value` and `"name": "value"`, the secret word anywhere in the name: reprs of objects
 # (`Charge(payment_token='tok_...')`, `hashed_password=...`) and query strings alike. A quoted
@@ -65,6 +86,27 @@ _SECRET_WORDS = (
     "cardnumber",
     "card_number",
     "input_value",
+    # Payment providers' prefixes (_PROVIDER_SECRET).
+    "tok_",
+    "sk_live",
+    "sk_test",
+    "rk_live",
+    "rk_test",
+    "whsec_",
+    # Names of query parameters that carry credentials (_QUERY_CREDENTIAL).
+    "refresh",
+    "access",
+    "auth",
+    "code",
+    "key",
+    "sig",
+    "jwt",
+    "otp",
+    "verif",
+    "reset",
+    "nonce",
+    "pass",
+    "pw",
 )
 _DIGIT_RUN = re.compile(r"\d[\d -]{11,}\d")
 # Strings up to this length are remembered: SQL, span names and headers repeat on every request.
@@ -106,6 +148,11 @@ def scrub_text(
 ) -> str:
     """Redact tokens, inline `key=value` secrets, card numbers and (unless allowed) emails.
 
+    Tokens are recognised by shape (JWTs, random URL-safe strings, payment providers' `tok_`
+    and `sk_live_` prefixes) and by the name they go under (`password=`, `"refresh_token": ...`,
+    a query's `?refresh=`), wherever they appear: a query string, a path of a 404, a
+    transaction's name, a breadcrumb, an exception's message.
+
     `known_secrets` are values the service knows to be secret (its signing key, the password of
     its database URL), redacted wherever they appear, whatever their shape.
     """
@@ -127,6 +174,8 @@ def _scrub_short_text(text: str, personal_data: bool) -> str:
 def _may_hold_secret(text: str) -> bool:
     if "@" in text or "eyJ" in text or "$" in text or _DIGIT_RUN.search(text):
         return True
+    if _OPAQUE_TOKEN.search(text):
+        return True
     lowered = text.lower()
     return any(word in lowered for word in _SECRET_WORDS)
 
@@ -141,12 +190,15 @@ def _redact(text: str, personal_data: bool) -> str:
     if not _may_hold_secret(text):
         return text
     text = _JWT.sub(FILTERED, text)
+    text = _PROVIDER_SECRET.sub(FILTERED, text)
+    text = _QUERY_CREDENTIAL.sub(lambda match: f"{match.group(1)}{FILTERED}", text)
     text = _PASSWORD_HASH.sub(FILTERED, text)
     text = _URL_PASSWORD.sub(lambda match: f"{match.group(1)}{FILTERED}@", text)
     text = _BEARER.sub(lambda match: f"{match.group(1)} {FILTERED}", text)
     text = _INLINE_SECRET.sub(_redact_inline_value, text)
     text = _INPUT_VALUE.sub(f"input_value={FILTERED}", text)
     text = _CARD_LIKE.sub(_redact_card, text)
+    text = _OPAQUE_TOKEN.sub(FILTERED, text)
     return text if personal_data else _EMAIL.sub("[email]", text)
 
 

@@ -56,11 +56,23 @@ class Settings(
         passwords = [
             form
             for url in urls
-            if (password := urlsplit(url).password)
+            for password in (urlsplit(url).password, url_password(url))
+            if password
             for form in (password, unquote(password))
         ]
         secrets_held = (*self.signing_keys(), *passwords)
         return tuple(dict.fromkeys(secret for secret in secrets_held if secret))
+
+
+def url_password(url: str) -> str | None:
+    """The password before a URL's last `@`, its scheme missing or mistyped as it may be.
+
+    `urlsplit` finds none in `user:password@host/db`, and such a URL stops the start with an
+    error whose stack frames hold it.
+    """
+    userinfo, at, _ = url.rpartition("@")
+    _, colon, password = userinfo.rpartition("://")[2].partition(":")
+    return password if at and colon else None
 
 
 class ConfigurationError(SystemExit):
