@@ -45,7 +45,7 @@ INCORRECT_CREDENTIALS = "Incorrect email or password"
 INVALID_RESET_LINK = "This link is invalid, has expired or was already used"
 
 
-class Client(NamedTuple):
+class RecordedClient(NamedTuple):
     """The client a refresh token is issued to, as recorded; never used to decide anything."""
 
     address: str | None
@@ -63,7 +63,7 @@ async def _issue(
     session: AsyncSession,
     settings: Settings,
     user: User,
-    client: Client,
+    recorded_client: RecordedClient,
     family_id: str | None = None,
 ) -> TokenPair:
     """A short-lived access token and a refresh token, of a new family unless one is given."""
@@ -73,8 +73,8 @@ async def _issue(
         family_id=family_id or uuid.uuid4().hex,
         token_hash=hash_refresh_token(refresh_token),
         expires_at=utcnow() + timedelta(days=settings.refresh_token_expire_days),
-        user_agent=client.user_agent,
-        ip_address=client.address,
+        user_agent=recorded_client.user_agent,
+        ip_address=recorded_client.address,
     )
     await repository.add(session, stored)
     expires_in = timedelta(minutes=settings.access_token_expire_minutes)
@@ -85,7 +85,12 @@ async def _issue(
 
 
 async def log_in(
-    *, session: AsyncSession, settings: Settings, email: str, password: str, client: Client
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    recorded_client: RecordedClient,
 ) -> TokenPair:
     """Unknown emails, wrong passwords and unverified addresses fail alike, in the same time.
 
@@ -97,11 +102,17 @@ async def log_in(
     password_ok = await verify_password(password, user.hashed_password if user else None)
     if user is None or not password_ok or not user.is_active or not user.email_verified:
         raise UnauthorizedError(INCORRECT_CREDENTIALS)
-    return await _issue(session=session, settings=settings, user=user, client=client)
+    return await _issue(
+        session=session, settings=settings, user=user, recorded_client=recorded_client
+    )
 
 
 async def refresh(
-    *, session: AsyncSession, settings: Settings, refresh_token: str, client: Client
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    refresh_token: str,
+    recorded_client: RecordedClient,
 ) -> TokenPair:
     """Exchange a refresh token for a new pair; the old one is retired.
 
@@ -125,11 +136,15 @@ async def refresh(
             message="A retired refresh token was presented again; its family is revoked",
             refresh_token_id=stored.id,
             issued_to_user_agent=stored.user_agent,
-            presented_by_user_agent=client.user_agent,
+            presented_by_user_agent=recorded_client.user_agent,
         )
         raise UnauthorizedError(INVALID_REFRESH_TOKEN)
     return await _issue(
-        session=session, settings=settings, user=user, client=client, family_id=stored.family_id
+        session=session,
+        settings=settings,
+        user=user,
+        recorded_client=recorded_client,
+        family_id=stored.family_id,
     )
 
 
@@ -158,14 +173,16 @@ async def change_password(
     user: User,
     current_password: str,
     new_password: str,
-    client: Client,
+    recorded_client: RecordedClient,
 ) -> TokenPair:
     """Set a new password, sign every session out, and return a pair for this one."""
     if not await verify_password(current_password, user.hashed_password):
         raise AppError(WRONG_CURRENT_PASSWORD)
     user.hashed_password = await hash_password(new_password)
     await log_out_everywhere(session=session, user=user)
-    return await _issue(session=session, settings=settings, user=user, client=client)
+    return await _issue(
+        session=session, settings=settings, user=user, recorded_client=recorded_client
+    )
 
 
 def verification_link(*, settings: Settings, user: User) -> str:

@@ -96,21 +96,21 @@ class AuthThrottle:
             per_account=settings.email_rate_limit_per_user,
         )
 
-    async def hit(self, action: str, *, client: str, account: str) -> None:
+    async def hit(self, action: str, *, client_address: str, account: str) -> None:
         """Count one attempt; raise TooManyRequestsError when a limit is reached."""
-        await self._hit(action, "client", client_key(client), self.per_client)
+        await self._hit(action, "client", client_key(client_address), self.per_client)
         await self._hit(action, "account", account_key(account), self.per_account)
 
     @asynccontextmanager
     async def log_in_attempt(
-        self, action: str, *, client: str, account: str
+        self, action: str, *, client_address: str, account: str
     ) -> AsyncIterator[None]:
         """Count the attempt against its client, and a failure against the account from it.
 
         A client past its limit of failures for an account is refused before its password is
         checked; a client that has not failed there gets in with the right password.
         """
-        client = client_key(client)
+        client = client_key(client_address)
         await self._hit(action, "client", client, self.per_client)
         failures = (action, "failures", account_key(account), client)
         for limit in self.per_account:
