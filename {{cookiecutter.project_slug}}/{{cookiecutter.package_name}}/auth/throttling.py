@@ -14,6 +14,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.dependencies import app_state
 from {{ cookiecutter.package_name }}.core.errors import TooManyRequestsError, UnauthorizedError
 
 # Counters kept in memory at most; past it the oldest go first, so a flood of new clients or
@@ -137,16 +138,6 @@ class AuthThrottle:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
-async def get_auth_throttle(request: Request) -> AuthThrottle:
-    throttle: AuthThrottle = request.app.state.auth_throttle
-    return throttle
-
-
-async def get_email_throttle(request: Request) -> AuthThrottle:
-    throttle: AuthThrottle = request.app.state.email_throttle
-    return throttle
-
-
 def client_address(request: Request) -> str:
     """The caller's address, as the server saw it.
 
@@ -157,6 +148,6 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-AuthThrottleDep = Annotated[AuthThrottle, Depends(get_auth_throttle)]
-EmailThrottleDep = Annotated[AuthThrottle, Depends(get_email_throttle)]
+AuthThrottleDep = Annotated[AuthThrottle, Depends(app_state("auth_throttle"))]
+EmailThrottleDep = Annotated[AuthThrottle, Depends(app_state("email_throttle"))]
 ClientAddressDep = Annotated[str, Depends(client_address)]
