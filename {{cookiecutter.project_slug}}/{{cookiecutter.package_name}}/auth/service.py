@@ -185,6 +185,11 @@ async def change_password(
     )
 
 
+def _frontend_link(settings: Settings, page: str, token: str) -> str:
+    """A link to a page of the frontend that carries a token for it."""
+    return f"{settings.frontend_url.rstrip('/')}/{page}?token={token}"
+
+
 def verification_link(*, settings: Settings, user: User) -> str:
     token = create_email_verification_token(
         user_id=user.id,
@@ -192,7 +197,7 @@ def verification_link(*, settings: Settings, user: User) -> str:
         keys=settings.token_keys(),
         expires_in=timedelta(hours=settings.email_verification_expire_hours),
     )
-    return f"{settings.frontend_url.rstrip('/')}/verify-email?token={token}"
+    return _frontend_link(settings, "verify-email", token)
 
 
 async def verify_email(
@@ -224,7 +229,7 @@ def password_reset_link(*, settings: Settings, user: User) -> str:
         keys=settings.token_keys(),
         expires_in=timedelta(minutes=settings.password_reset_expire_minutes),
     )
-    return f"{settings.frontend_url.rstrip('/')}/reset-password?token={token}"
+    return _frontend_link(settings, "reset-password", token)
 
 
 async def reset_password(
