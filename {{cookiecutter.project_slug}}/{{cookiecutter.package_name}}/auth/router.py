@@ -281,7 +281,7 @@ async def change_password(
     responses={
         **error_response(
             status.HTTP_400_BAD_REQUEST,
-            f"{service.INVALID_VERIFICATION_LINK}; or: {service.NOT_THE_ACCOUNT_CREATOR}",
+            f"{service.INVALID_LINK}; or: {service.NOT_THE_ACCOUNT_CREATOR}",
         ),
         **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
         **THROTTLED,
@@ -354,7 +354,7 @@ async def request_password_reset(
     "/password-reset/confirm",
     response_model=PasswordWasReset,
     responses={
-        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_RESET_LINK),
+        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_LINK),
         **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
         **THROTTLED,
         **UNAVAILABLE,

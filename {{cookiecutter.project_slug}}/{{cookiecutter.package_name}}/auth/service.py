@@ -35,14 +35,14 @@ from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import User
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105 - a message
-INVALID_VERIFICATION_LINK = "This link is invalid, has expired or was already used"
+# Of a verification or reset link.
+INVALID_LINK = "This link is invalid, has expired or was already used"
 NOT_THE_ACCOUNT_CREATOR = (
     "This is not the password the account was created with; if you did not create it, "
     "ask for a password reset for this address to make the account yours"
 )
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 - a message
 INCORRECT_CREDENTIALS = "Incorrect email or password"
-INVALID_RESET_LINK = "This link is invalid, has expired or was already used"
 
 
 class RecordedClient(NamedTuple):
@@ -212,10 +212,10 @@ async def verify_email(
     try:
         user_id, email = decode_email_verification_token(token, keys=settings.token_keys())
     except InvalidTokenError:
-        raise AppError(INVALID_VERIFICATION_LINK) from None
+        raise AppError(INVALID_LINK) from None
     user = await users_repository.get_by_id(session, user_id)
     if user is None or user.email != email or user.email_verified_at is not None:
-        raise AppError(INVALID_VERIFICATION_LINK)
+        raise AppError(INVALID_LINK)
     if not await verify_password(password, user.hashed_password):
         raise AppError(NOT_THE_ACCOUNT_CREATOR)
     user.email_verified_at = utcnow()
@@ -244,7 +244,7 @@ async def reset_password(
     try:
         reset = decode_password_reset_token(token, keys=settings.token_keys())
     except InvalidTokenError:
-        raise AppError(INVALID_RESET_LINK) from None
+        raise AppError(INVALID_LINK) from None
     user = await users_repository.get_by_id(session, reset.user_id)
     if (
         user is None
@@ -252,14 +252,14 @@ async def reset_password(
         or user.email != reset.email
         or password_fingerprint(user.hashed_password) != reset.password_fingerprint
     ):
-        raise AppError(INVALID_RESET_LINK)
+        raise AppError(INVALID_LINK)
     old_hash = user.hashed_password
     new_hash = await hash_password(new_password)
     # Conditional: of two requests with one link, only the first sets a password.
     if not await users_repository.replace_password(
         session, user.id, old_hash=old_hash, new_hash=new_hash
     ):
-        raise AppError(INVALID_RESET_LINK)
+        raise AppError(INVALID_LINK)
     user.hashed_password = new_hash
     if not user.email_verified:
         user.username = f"user#{user.id}"  # a form no sign-up can choose
