@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import (
     BODY_ERRORS,
+    BODY_TOO_LARGE,
     TooManyRequestsError,
     error_response,
 )
@@ -248,7 +249,7 @@ async def log_out_everywhere(user: CurrentUser, session: SessionDep) -> None:
         **UNAUTHENTICATED,
         **THROTTLED,
         **UNAVAILABLE,
-        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **BODY_TOO_LARGE,
     },
 )
 async def change_password(
@@ -283,7 +284,7 @@ async def change_password(
             status.HTTP_400_BAD_REQUEST,
             f"{service.INVALID_LINK}; or: {service.NOT_THE_ACCOUNT_CREATOR}",
         ),
-        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **BODY_TOO_LARGE,
         **THROTTLED,
         **UNAVAILABLE,
     },
@@ -355,7 +356,7 @@ async def request_password_reset(
     response_model=PasswordWasReset,
     responses={
         **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_LINK),
-        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **BODY_TOO_LARGE,
         **THROTTLED,
         **UNAVAILABLE,
     },
