@@ -1,6 +1,8 @@
 """Log-in, refresh-token rotation, log-out, password change and reset, email verification."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -190,6 +192,15 @@ def _frontend_link(settings: Settings, page: str, token: str) -> str:
     return f"{settings.frontend_url.rstrip('/')}/{page}?token={token}"
 
 
+@contextmanager
+def _invalid_token_as_invalid_link() -> Iterator[None]:
+    """A link whose token does not verify is answered as any link that no longer works."""
+    try:
+        yield
+    except InvalidTokenError:
+        raise AppError(INVALID_LINK) from None
+
+
 def verification_link(*, settings: Settings, user: User) -> str:
     token = create_email_verification_token(
         user_id=user.id,
@@ -209,10 +220,8 @@ async def verify_email(
     reads it created the account. Else a stranger who signed up with someone's address would
     get a verified account once its owner followed the link; the owner takes it by a reset.
     """
-    try:
+    with _invalid_token_as_invalid_link():
         user_id, email = decode_email_verification_token(token, keys=settings.token_keys())
-    except InvalidTokenError:
-        raise AppError(INVALID_LINK) from None
     user = await users_repository.get_by_id(session, user_id)
     if user is None or user.email != email or user.email_verified_at is not None:
         raise AppError(INVALID_LINK)
@@ -241,10 +250,8 @@ async def reset_password(
     is taken over by whoever reads the inbox: if a stranger created it, they lose it (its
     username is replaced too, as they chose it) and the event is reported.
     """
-    try:
+    with _invalid_token_as_invalid_link():
         reset = decode_password_reset_token(token, keys=settings.token_keys())
-    except InvalidTokenError:
-        raise AppError(INVALID_LINK) from None
     user = await users_repository.get_by_id(session, reset.user_id)
     if (
         user is None
