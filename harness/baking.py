@@ -3,12 +3,13 @@
 import json
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
+
+from harness.processes import run_with_output
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 
@@ -82,15 +83,8 @@ def command_env(tools_bin: Path, **variables: str) -> dict:
 
 def run_make(project: Path, *targets: str, env: dict, timeout: float = 900):
     """Run make in the baked project; stdout and stderr come back interleaved."""
-    return subprocess.run(
-        ["make", "--no-print-directory", *targets],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-        check=False,
+    return run_with_output(
+        "make", "--no-print-directory", *targets, cwd=project, env=env, timeout=timeout
     )
 
 

@@ -10,6 +10,7 @@ import yaml
 from uv import find_uv_bin
 
 from harness.baking import TEMPLATE_DIR, command_env, write_cookiecutter_config
+from harness.processes import run_with_output
 
 CRUFT = Path(sys.executable).parent / "cruft"
 GIT_IDENTITY = ("-c", "user.name=Template Tests", "-c", "user.email=tests@example.com")
@@ -29,15 +30,7 @@ def git(directory: Path, *args: str) -> str:
 
 
 def run_cruft(directory: Path, *args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(CRUFT), *args],
-        cwd=directory,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
+    return run_with_output(str(CRUFT), *args, cwd=directory, env=env)
 
 
 def template_repository(destination: Path) -> str:
@@ -110,22 +103,9 @@ def ci_step_script(project: Path) -> str:
 
 def run_ci_step(project: Path, env: dict) -> subprocess.CompletedProcess:
     """The workflow's template check, run the way GitHub Actions runs a `run:` step."""
-    return subprocess.run(
-        [
-            "bash",
-            "--noprofile",
-            "--norc",
-            "-eo",
-            "pipefail",
-            "-c",
-            ci_step_script(project),
-        ],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
+    script = ci_step_script(project)
+    return run_with_output(
+        "bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script, cwd=project, env=env
     )
 
 

@@ -1,23 +1,12 @@
 """What a uv.lock pins and what an environment holds, both as name -> version."""
 
 import re
-import subprocess
 from pathlib import Path
 
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
-
-def run(*command: str, cwd: Path, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-    )
+from harness.processes import run_with_output
 
 
 def error_line(output: str) -> str:
@@ -28,7 +17,7 @@ def error_line(output: str) -> str:
 
 def locked_pins(project: Path, env: dict, *options: str) -> dict[str, str]:
     """name -> version of what uv.lock installs on this interpreter, from `uv export`."""
-    exported = run(
+    exported = run_with_output(
         "uv",
         "export",
         "--locked",
@@ -54,7 +43,9 @@ def locked_pins(project: Path, env: dict, *options: str) -> dict[str, str]:
 
 def frozen(python: Path, env: dict) -> dict[str, str]:
     """name -> version of what is installed for `python`, as `uv pip freeze` reports it."""
-    result = run("uv", "pip", "freeze", "--python", str(python), cwd=python.parent, env=env)
+    result = run_with_output(
+        "uv", "pip", "freeze", "--python", str(python), cwd=python.parent, env=env
+    )
     assert result.returncode == 0, result.stdout
     return {
         canonicalize_name(name): version

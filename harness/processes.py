@@ -7,6 +7,8 @@ import socket
 import socketserver
 import subprocess
 import threading
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Self
 
 
@@ -14,6 +16,28 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def run_with_output(
+    *command: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command to its end; its stdout and stderr come back interleaved in `stdout`.
+
+    A failure is returned, not raised: the caller asserts on the return code with the output.
+    """
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def stop_process(process: subprocess.Popen) -> None:

@@ -9,7 +9,6 @@ every check schemathesis has is on, except where tests/schemathesis.toml says wh
 """
 
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -20,6 +19,7 @@ import pytest
 
 from harness.accounts import verify_address
 from harness.baking import BakedProject
+from harness.processes import run_with_output
 from harness.running_service import Service, service_process
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
@@ -93,15 +93,7 @@ def test_fuzzing_finds_no_server_error_or_schema_violation(
             str(tmp_path),
         ]
         started = time.monotonic()
-        result = subprocess.run(
-            command,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=TIMEOUT_SECONDS,
-            check=False,
-        )
+        result = run_with_output(*command, cwd=tmp_path, timeout=TIMEOUT_SECONDS)
     summary = result.stdout[result.stdout.rfind("SUMMARY") :]
     print(f"schemathesis ran {time.monotonic() - started:.0f}s\n{summary}")
     assert result.returncode == 0, f"schemathesis found problems:\n{result.stdout}"

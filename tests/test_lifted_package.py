@@ -13,6 +13,20 @@ from harness.error_servers import EnvelopeSink
 pytestmark = pytest.mark.xdist_group("lift")
 
 
+def run_in_billing(
+    python: Path, script: str, lifted_hosts: dict[str, Path]
+) -> subprocess.CompletedProcess[str]:
+    """Run a Python script with `python` in the lifted billing app's directory."""
+    return subprocess.run(
+        [str(python), "-c", script],
+        cwd=lifted_hosts["billing"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 SECOND_INIT = """
 import asyncio, json, logging
 import sentry_sdk
@@ -46,13 +60,8 @@ def test_a_second_sentry_init_is_reported_with_its_caller(
     lifted_hosts: dict[str, Path], lift_venvs: dict[str, Path], sdk: str
 ) -> None:
     with EnvelopeSink() as sink:
-        result = subprocess.run(
-            [str(lift_venvs[sdk]), "-c", SECOND_INIT.replace("SINK_DSN", sink.dsn())],
-            cwd=lifted_hosts["billing"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        result = run_in_billing(
+            lift_venvs[sdk], SECOND_INIT.replace("SINK_DSN", sink.dsn()), lifted_hosts
         )
 
     assert result.returncode == 0, result.stderr
@@ -72,14 +81,7 @@ def test_an_sdk_older_than_declared_stops_the_start_with_one_line(
         "from billing_app.observability import SentryOptions, init_sentry\n"
         "init_sentry(SentryOptions(dsn=None, environment='test', release='r'))\n"
     )
-    result = subprocess.run(
-        [str(lift_venvs["lowest"]), "-c", script],
-        cwd=lifted_hosts["billing"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_billing(lift_venvs["lowest"], script, lifted_hosts)
 
     assert result.returncode != 0
     assert (
@@ -96,14 +98,7 @@ def test_an_app_without_sqlalchemy_never_imports_it(
         "import billing_app.main\n"
         "assert 'sqlalchemy' not in {m.split('.')[0] for m in sys.modules if sys.modules[m]}\n"
     )
-    result = subprocess.run(
-        [str(lift_venvs["newest"]), "-c", script],
-        cwd=lifted_hosts["billing"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_billing(lift_venvs["newest"], script, lifted_hosts)
 
     assert result.returncode == 0, result.stderr
 
@@ -159,14 +154,7 @@ print(json.dumps(results))
 def test_each_ready_made_identify_user_returns_an_id_only_after_verifying(
     lifted_hosts: dict[str, Path], lift_venvs: dict[str, Path]
 ) -> None:
-    result = subprocess.run(
-        [str(lift_venvs["newest"]), "-c", IDENTITY_CHECKS],
-        cwd=lifted_hosts["billing"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_billing(lift_venvs["newest"], IDENTITY_CHECKS, lifted_hosts)
 
     assert result.returncode == 0, result.stderr
     results = json.loads(result.stdout.splitlines()[-1])
@@ -208,14 +196,7 @@ print(json.dumps({"levels": levels, "refusal": refusal}))
 def test_the_package_keeps_the_hosts_levels_and_refuses_a_second_500_handler(
     lifted_hosts: dict[str, Path], lift_venvs: dict[str, Path]
 ) -> None:
-    result = subprocess.run(
-        [str(lift_venvs["newest"]), "-c", GUEST_CHECKS],
-        cwd=lifted_hosts["billing"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_in_billing(lift_venvs["newest"], GUEST_CHECKS, lifted_hosts)
 
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.splitlines()[-1])

@@ -24,8 +24,9 @@ from harness.baking import (
     run_make,
     write_cookiecutter_config,
 )
-from harness.lockfiles import error_line, frozen, locked_pins, run
+from harness.lockfiles import error_line, frozen, locked_pins
 from harness.option_sets import OPTION_SETS
+from harness.processes import run_with_output
 from tools import locks
 
 PYTHON_VERSIONS = locks.CHOICES["python_version"]
@@ -53,7 +54,9 @@ def test_shipped_lock_matches_its_pyproject(answers: dict, tmp_path: Path, tools
         assert not stored.exists(), f"{stored.name} is kept for answers the template refuses"
         return
     assert stored.exists(), f"no {stored.name}: run `make locks` at the template root"
-    checked = run("uv", "lock", "--check", "--offline", cwd=project, env=command_env(tools_bin))
+    checked = run_with_output(
+        "uv", "lock", "--check", "--offline", cwd=project, env=command_env(tools_bin)
+    )
     if checked.returncode != 0:
         pytest.fail(STALE_LOCK.format(lock=stored.name), pytrace=False)
     slug, version = project.name, locks.CHOICES["version"]
@@ -69,7 +72,7 @@ def test_an_edited_dependency_range_stops_the_install(tmp_path: Path, tools_bin:
     )
     env = command_env(tools_bin, UV_OFFLINE="1")
 
-    checked = run("uv", "lock", "--check", cwd=project, env=env)
+    checked = run_with_output("uv", "lock", "--check", cwd=project, env=env)
     assert checked.returncode != 0, checked.stdout
     installed = run_make(project, "install", env=env)
     assert installed.returncode != 0, installed.stdout
@@ -107,7 +110,9 @@ def test_locked_install_on_every_python_version(
         project = bake(tmp_path / "output", write_cookiecutter_config(tmp_path), **answers)
         make_must_succeed(project, "install", env=env)
     try:
-        version = run(str(project / ".venv/bin/python"), "--version", cwd=project, env=env)
+        version = run_with_output(
+            str(project / ".venv/bin/python"), "--version", cwd=project, env=env
+        )
         assert version.stdout.startswith(f"Python {python_version}.")
         installed = frozen(project / ".venv/bin/python", env)
         expected = locked_pins(project, env, "--python", python_version)
@@ -165,7 +170,7 @@ def run_build_stage(project: Path, root: Path, env: dict) -> None:
                     shutil.copy2(project / source, target)
         elif keyword == "RUN":
             command = re.sub(r"--mount=\S+\s*", "", arguments)
-            result = run("sh", "-c", command, cwd=workdir, env=env)
+            result = run_with_output("sh", "-c", command, cwd=workdir, env=env)
             assert result.returncode == 0, f"RUN {command}\n{result.stdout}"
         elif keyword not in ("COPY", "ARG"):
             raise AssertionError(f"the build stage's {keyword} is not run by this test")
@@ -201,8 +206,10 @@ def test_pre_commit_passes_in_a_fresh_bake(
     shutil.copytree(installed_project.root, project, ignore=shutil.ignore_patterns(".venv"))
     env = command_env(tools_bin, PRE_COMMIT_HOME=str(tmp_path / "pre-commit"))
     for command in (("git", "init", "--quiet"), ("git", "add", "--all")):
-        assert run(*command, cwd=project, env=env).returncode == 0
-    result = run("uv", "run", "--locked", "pre-commit", "run", "--all-files", cwd=project, env=env)
+        assert run_with_output(*command, cwd=project, env=env).returncode == 0
+    result = run_with_output(
+        "uv", "run", "--locked", "pre-commit", "run", "--all-files", cwd=project, env=env
+    )
     print(result.stdout)
     assert result.returncode == 0, result.stdout
     hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"]
@@ -243,7 +250,7 @@ def test_actions_are_pinned_to_commits(baked_project: BakedProject) -> None:
 
 
 def test_template_tools_lock_matches_its_pyproject(tools_bin: Path) -> None:
-    checked = run(
+    checked = run_with_output(
         "uv", "lock", "--check", "--offline", cwd=TEMPLATE_DIR, env=command_env(tools_bin)
     )
     if checked.returncode != 0:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.baking import BakedProject, command_env, make_must_succeed, run_make
-from harness.lockfiles import frozen, locked_pins, run
+from harness.lockfiles import frozen, locked_pins
+from harness.processes import run_with_output
 
 
 @pytest.mark.option_sets("default")
@@ -28,7 +29,7 @@ def test_install_follows_the_lock_and_lock_upgrades_on_purpose(
     copy = tmp_path / installed_project.root.name
     shutil.copytree(installed_project.root, copy, ignore=shutil.ignore_patterns(".venv"))
     make_must_succeed(copy, "lock", env=env)
-    checked = run("uv", "lock", "--check", "--offline", cwd=copy, env=env)
+    checked = run_with_output("uv", "lock", "--check", "--offline", cwd=copy, env=env)
     assert checked.returncode == 0, checked.stdout
 
 

@@ -14,7 +14,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,12 +21,9 @@ from typing import Any
 
 import local_inbox
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-INBOX = PROJECT_ROOT / ".error-inbox"
+INBOX = local_inbox.PROJECT_ROOT / ".error-inbox"
 VENV = INBOX / "venv"
 STATE = INBOX / "state.json"
-PID_FILE = INBOX / "server.pid"
-LOG_FILE = INBOX / "server.log"
 PROJECT_NAME = "{{ cookiecutter.project_slug }}"
 REQUIREMENT = "bugsink>=2.6,<3"
 STARTUP_SECONDS = 60
@@ -101,23 +97,14 @@ def is_ready(base_url: str) -> bool:
 
 def start(base_url: str, port: int) -> None:
     """Start gunicorn in the background unless the inbox already answers."""
-    if is_ready(base_url):
-        return
-    with LOG_FILE.open("a") as log:
-        server = subprocess.Popen(
-            [VENV / "bin" / "gunicorn", "--bind", f"127.0.0.1:{port}", "bugsink.wsgi"],
-            cwd=INBOX,
-            env={**os.environ, "PYTHONPATH": str(INBOX)},
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-    PID_FILE.write_text(str(server.pid))
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not is_ready(base_url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"error: the inbox did not start; see {LOG_FILE.relative_to(PROJECT_ROOT)}")
-        time.sleep(0.2)
+    local_inbox.start(
+        [str(VENV / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "bugsink.wsgi"],
+        home=INBOX,
+        env={**os.environ, "PYTHONPATH": str(INBOX)},
+        ready=lambda: is_ready(base_url),
+        name="the inbox",
+        startup_seconds=STARTUP_SECONDS,
+    )
 
 
 def api(base_url: str, token: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -148,7 +135,7 @@ def main() -> None:
     parser.add_argument("--stop", action="store_true", help="stop the inbox")
     arguments = parser.parse_args()
     if arguments.stop:
-        local_inbox.stop(PID_FILE, "the error inbox")
+        local_inbox.stop(INBOX, "the error inbox")
         return
     INBOX.mkdir(exist_ok=True)
     install()

@@ -1,11 +1,19 @@
-"""What the local inboxes (`error_inbox.py`, `spotlight_inbox.py`) share: ports, .env, stopping."""
+"""What the local inboxes (`error_inbox.py`, `spotlight_inbox.py`) share: ports, .env, the server.
+
+Each keeps its server's process id and log in its own directory, `home`.
+"""
 
 import os
 import signal
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-ENV_FILE = Path(__file__).resolve().parents[1] / ".env"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ENV_FILE = PROJECT_ROOT / ".env"
 
 
 def free_port() -> int:
@@ -24,9 +32,41 @@ def write_setting(name: str, value: str) -> None:
     ENV_FILE.write_text("\n".join(others) + "\n")
 
 
-def stop(pid_file: Path, name: str) -> None:
-    """Stop the process whose id `pid_file` holds; `name` says what it is in the messages."""
+def start(
+    command: list[str],
+    *,
+    home: Path,
+    env: Mapping[str, str],
+    ready: Callable[[], bool],
+    name: str,
+    startup_seconds: float,
+) -> None:
+    """Start the server in the background unless it is `ready()`, and wait until it is."""
+    if ready():
+        return
+    log_file = home / "server.log"
+    with log_file.open("a") as log:
+        server = subprocess.Popen(
+            command,
+            cwd=home,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    (home / "server.pid").write_text(str(server.pid))
+    deadline = time.monotonic() + startup_seconds
+    while not ready():
+        if server.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"error: {name} did not start; see {log_file.relative_to(PROJECT_ROOT)}")
+        time.sleep(0.2)
+
+
+def stop(home: Path, name: str) -> None:
+    """Stop the server started in `home`; `name` says what it is in the messages."""
     subject = name[:1].upper() + name[1:]
+    pid_file = home / "server.pid"
     if not pid_file.exists():
         print(f"{subject} is not running.")
         return

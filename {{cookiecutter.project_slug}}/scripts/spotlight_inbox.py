@@ -13,18 +13,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import local_inbox
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-HOME = PROJECT_ROOT / ".spotlight"
+HOME = local_inbox.PROJECT_ROOT / ".spotlight"
 BIN = HOME / "node_modules" / ".bin" / "spotlight"
 STATE = HOME / "state.json"
-PID_FILE = HOME / "server.pid"
-LOG_FILE = HOME / "server.log"
 MANIFEST = {
     "private": True,
     "description": "Spotlight for this project, installed by make errors INBOX=spotlight",
@@ -107,25 +102,15 @@ def is_ready(base_url: str) -> bool:
 
 def start(base_url: str, port: int) -> None:
     """Start the sidecar in the background unless it already answers."""
-    if is_ready(base_url):
-        return
-    with LOG_FILE.open("a") as log:
-        server = subprocess.Popen(
-            [str(BIN), "server", "--port", str(port)],
-            cwd=HOME,
-            # The sidecar must not point at itself, whatever this shell says.
-            env={k: v for k, v in os.environ.items() if k != "SENTRY_SPOTLIGHT"},
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-    PID_FILE.write_text(str(server.pid))
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not is_ready(base_url):
-        if server.poll() is not None or time.monotonic() > deadline:
-            sys.exit(f"error: Spotlight did not start; see {LOG_FILE.relative_to(PROJECT_ROOT)}")
-        time.sleep(0.2)
+    local_inbox.start(
+        [str(BIN), "server", "--port", str(port)],
+        home=HOME,
+        # The sidecar must not point at itself, whatever this shell says.
+        env={k: v for k, v in os.environ.items() if k != "SENTRY_SPOTLIGHT"},
+        ready=lambda: is_ready(base_url),
+        name="Spotlight",
+        startup_seconds=STARTUP_SECONDS,
+    )
 
 
 def main() -> None:
@@ -134,7 +119,7 @@ def main() -> None:
     parser.add_argument("--stop", action="store_true", help="stop Spotlight")
     arguments = parser.parse_args()
     if arguments.stop:
-        local_inbox.stop(PID_FILE, "Spotlight")
+        local_inbox.stop(HOME, "Spotlight")
         return
     npm = require_node()
     HOME.mkdir(exist_ok=True)

@@ -110,14 +110,16 @@ async def test_throttle_state_in_memory_has_a_bound() -> None:
     throttle = AuthThrottle(storage, per_client="5/minute", per_account="5/minute")
 
     for number in range(500):
-        await throttle.hit("login", client=f"198.51.100.{number % 250}", account=f"{number}@x")
+        await throttle.hit(
+            "login", client_address=f"198.51.100.{number % 250}", account=f"{number}@x"
+        )
 
     assert len(storage.events) <= 50
     # The newest are kept: a client still over its limit is refused.
     for _ in range(5):
-        await throttle.hit("login", client="192.0.2.1", account="a@x")
+        await throttle.hit("login", client_address="192.0.2.1", account="a@x")
     with pytest.raises(TooManyRequestsError):
-        await throttle.hit("login", client="192.0.2.1", account="b@x")
+        await throttle.hit("login", client_address="192.0.2.1", account="b@x")
 
 
 async def test_one_address_trying_many_accounts_is_throttled(
@@ -170,13 +172,13 @@ async def test_redis_shares_the_counts_between_processes() -> None:
         AuthThrottle(storage, per_client="2/minute", per_account="100/minute")
         for storage in storages
     )
-    client = f"test-{uuid.uuid4().hex}"
+    client_address = f"test-{uuid.uuid4().hex}"
 
-    await first.hit("login", client=client, account="a@example.com")
-    await second.hit("login", client=client, account="b@example.com")
+    await first.hit("login", client_address=client_address, account="a@example.com")
+    await second.hit("login", client_address=client_address, account="b@example.com")
 
     with pytest.raises(TooManyRequestsError) as refused:
-        await first.hit("login", client=client, account="c@example.com")
+        await first.hit("login", client_address=client_address, account="c@example.com")
     assert refused.value.headers is not None
     assert 0 < int(refused.value.headers["Retry-After"]) <= 60
 

@@ -209,6 +209,17 @@ async def signed_in(client: httpx.AsyncClient, app: FastAPI) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
+async def settled_status(client: httpx.AsyncClient, order_id: int, headers: dict[str, str]) -> str:
+    """The order's status once it is no longer pending, or after 30 s."""
+    status = "payment_pending"
+    deadline = time.monotonic() + 30
+    while status == "payment_pending" and time.monotonic() < deadline:
+        await asyncio.sleep(0.3)
+        order = await client.get(f"/api/v1/orders/{order_id}", headers=headers)
+        status = order.json()["status"]
+    return status
+
+
 @pytest.mark.usefixtures("worker")
 async def test_a_pending_payment_is_retried_by_the_worker_in_the_same_trace(
     committed_client: httpx.AsyncClient,
@@ -227,13 +238,7 @@ async def test_a_pending_payment_is_retried_by_the_worker_in_the_same_trace(
 
     assert placed.status_code == 202
     order_id = placed.json()["id"]
-    status = "payment_pending"
-    deadline = time.monotonic() + 30
-    while status == "payment_pending" and time.monotonic() < deadline:
-        await asyncio.sleep(0.3)
-        order = await committed_client.get(f"/api/v1/orders/{order_id}", headers=headers)
-        status = order.json()["status"]
-    assert status == "paid"
+    assert await settled_status(committed_client, order_id, headers) == "paid"
 
     [request] = [t for t in sentry.transactions if t["transaction"] == "/api/v1/checkout"]
     trace_id = request["contexts"]["trace"]["trace_id"]
@@ -342,13 +347,7 @@ async def test_the_periodic_job_charges_an_order_whose_retry_was_never_queued(
         scheduler.apply_entry, scheduler.schedule[PERIODIC_JOB], producer=scheduler.producer
     )
 
-    status = "payment_pending"
-    deadline = time.monotonic() + 30
-    while status == "payment_pending" and time.monotonic() < deadline:
-        await asyncio.sleep(0.3)
-        order = await committed_client.get(f"/api/v1/orders/{order_id}", headers=headers)
-        status = order.json()["status"]
-    assert status == "paid"
+    assert await settled_status(committed_client, order_id, headers) == "paid"
 
 
 @pytest.mark.usefixtures("worker")

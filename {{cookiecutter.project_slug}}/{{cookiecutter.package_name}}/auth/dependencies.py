@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from {{ cookiecutter.package_name }}.auth.service import Client
+from {{ cookiecutter.package_name }}.auth.service import RecordedClient
 from {{ cookiecutter.package_name }}.auth.throttling import client_address
 from {{ cookiecutter.package_name }}.core.config import API_PREFIX
 from {{ cookiecutter.package_name }}.core.db import SessionDep
@@ -91,14 +91,14 @@ def token_user_id(keys: TokenKeys) -> Callable[[Mapping[str, str]], int | None]:
     return identify
 
 
-async def recorded_client(request: Request) -> Client:
+async def get_recorded_client(request: Request) -> RecordedClient:
     """Who a refresh token is issued to, kept with it for the user and for investigations."""
     address = client_address(request)
     user_agent = request.headers.get("user-agent")
-    return Client(
+    return RecordedClient(
         address=None if address == "unknown" else address,
         user_agent=user_agent[:200] if user_agent else None,
     )
 
 
-ClientDep = Annotated[Client, Depends(recorded_client)]
+RecordedClientDep = Annotated[RecordedClient, Depends(get_recorded_client)]

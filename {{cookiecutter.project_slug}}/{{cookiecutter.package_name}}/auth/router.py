@@ -4,7 +4,7 @@ from fastapi import APIRouter, Form, Response, status
 
 from {{ cookiecutter.package_name }}.auth import emails, service
 from {{ cookiecutter.package_name }}.auth.account_emails import AccountEmailsDep
-from {{ cookiecutter.package_name }}.auth.dependencies import ClientDep, CurrentUser
+from {{ cookiecutter.package_name }}.auth.dependencies import CurrentUser, RecordedClientDep
 from {{ cookiecutter.package_name }}.auth.schemas import (
     EmailVerification,
     EmailVerified,
@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.core.db import SessionDep
 from {{ cookiecutter.package_name }}.core.dependencies import SettingsDep
 from {{ cookiecutter.package_name }}.core.errors import (
     BODY_ERRORS,
+    BODY_TOO_LARGE,
     TooManyRequestsError,
     error_response,
 )
@@ -76,11 +77,11 @@ def token_links(*, check_out: bool) -> dict[str, Any]:
 
 
 async def count_for_address(
-    throttle: AuthThrottle, action: str, *, client: str, email: str
+    throttle: AuthThrottle, action: str, *, client_address: str, email: str
 ) -> None:
     """Throttle an attempt that mails an address; a flood is abuse worth a look in Sentry."""
     try:
-        await throttle.hit(action, client=client, account=email)
+        await throttle.hit(action, client_address=client_address, account=email)
     except TooManyRequestsError:
         report_security_event(
             f"{action}_throttled",
@@ -124,7 +125,7 @@ async def register(
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
-    client: ClientAddressDep,
+    client_address: ClientAddressDep,
     outbox: EmailOutboxDep,
 ) -> RegistrationAccepted:
     """Sign up on the free plan; a link to verify the address is sent to it.
@@ -132,7 +133,7 @@ async def register(
     The same answer whether or not the address has an account. The account signs in once
     the address is verified; unverified, it is removed after UNVERIFIED_ACCOUNT_EXPIRE_HOURS.
     """
-    await count_for_address(throttle, "sign_up", client=client, email=data.email)
+    await count_for_address(throttle, "sign_up", client_address=client_address, email=data.email)
     user, created = await users_service.register(session=session, data=data)
     if created:
         link = service.verification_link(settings=settings, user=user)
@@ -168,17 +169,19 @@ async def login(
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
-    client: ClientDep,
-    address: ClientAddressDep,
+    recorded_client: RecordedClientDep,
+    client_address: ClientAddressDep,
 ) -> Token:
     """Exchange an email and password for an access token and a refresh token."""
-    async with throttle.log_in_attempt("login", client=address, account=form.username):
+    async with throttle.log_in_attempt(
+        "login", client_address=client_address, account=form.username
+    ):
         pair = await service.log_in(
             session=session,
             settings=settings,
             email=form.username,
             password=form.password,
-            client=client,
+            recorded_client=recorded_client,
         )
     return token_response(pair)
 
@@ -199,13 +202,18 @@ async def refresh(
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
-    client: ClientDep,
-    address: ClientAddressDep,
+    recorded_client: RecordedClientDep,
+    client_address: ClientAddressDep,
 ) -> Token:
     """Exchange a refresh token for a new pair; the one presented can never be used again."""
-    await throttle.hit("refresh", client=address, account=hash_refresh_token(data.refresh_token))
+    await throttle.hit(
+        "refresh", client_address=client_address, account=hash_refresh_token(data.refresh_token)
+    )
     pair = await service.refresh(
-        session=session, settings=settings, refresh_token=data.refresh_token, client=client
+        session=session,
+        settings=settings,
+        refresh_token=data.refresh_token,
+        recorded_client=recorded_client,
     )
     return token_response(pair)
 
@@ -241,7 +249,7 @@ async def log_out_everywhere(user: CurrentUser, session: SessionDep) -> None:
         **UNAUTHENTICATED,
         **THROTTLED,
         **UNAVAILABLE,
-        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **BODY_TOO_LARGE,
     },
 )
 async def change_password(
@@ -250,19 +258,19 @@ async def change_password(
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
-    client: ClientDep,
-    address: ClientAddressDep,
+    recorded_client: RecordedClientDep,
+    client_address: ClientAddressDep,
     outbox: EmailOutboxDep,
 ) -> Token:
     """Change the password; every other session is logged out, this one gets new tokens."""
-    await throttle.hit("password", client=address, account=f"user:{user.id}")
+    await throttle.hit("password", client_address=client_address, account=f"user:{user.id}")
     pair = await service.change_password(
         session=session,
         settings=settings,
         user=user,
         current_password=data.current_password,
         new_password=data.new_password,
-        client=client,
+        recorded_client=recorded_client,
     )
     await outbox.put(emails.password_changed(settings=settings, to=user.email), budget=None)
     return token_response(pair)
@@ -274,9 +282,9 @@ async def change_password(
     responses={
         **error_response(
             status.HTTP_400_BAD_REQUEST,
-            f"{service.INVALID_VERIFICATION_LINK}; or: {service.NOT_THE_ACCOUNT_CREATOR}",
+            f"{service.INVALID_LINK}; or: {service.NOT_THE_ACCOUNT_CREATOR}",
         ),
-        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **BODY_TOO_LARGE,
         **THROTTLED,
         **UNAVAILABLE,
     },
@@ -286,14 +294,14 @@ async def verify_email(
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
-    address: ClientAddressDep,
+    client_address: ClientAddressDep,
 ) -> EmailVerified:
     """Verify an email address with the token of the link sent to it and the account's password.
 
     The link works once. An owner of the address who did not sign up cannot verify a
     stranger's account: a password reset makes it theirs.
     """
-    await throttle.hit("verify_email", client=address, account=address)
+    await throttle.hit("verify_email", client_address=client_address, account=client_address)
     await service.verify_email(
         session=session, settings=settings, token=data.token, password=data.password
     )
@@ -309,14 +317,16 @@ async def verify_email(
 async def resend_verification(
     data: VerificationRequest,
     throttle: EmailThrottleDep,
-    address: ClientAddressDep,
+    client_address: ClientAddressDep,
     account_emails: AccountEmailsDep,
 ) -> VerificationSent:
     """Send a new verification link to an address whose account is not verified yet.
 
     No sign-in needed (an unverified account cannot sign in); the same answer for any address.
     """
-    await count_for_address(throttle, "verification", client=address, email=data.email)
+    await count_for_address(
+        throttle, "verification", client_address=client_address, email=data.email
+    )
     await account_emails.send(AccountEmail.VERIFICATION, data.email)
     return VerificationSent()
 
@@ -330,11 +340,13 @@ async def resend_verification(
 async def request_password_reset(
     data: PasswordResetRequest,
     throttle: AuthThrottleDep,
-    address: ClientAddressDep,
+    client_address: ClientAddressDep,
     account_emails: AccountEmailsDep,
 ) -> PasswordResetSent:
     """Send a link to set a new password to the address; the same answer for any address."""
-    await count_for_address(throttle, "password_reset", client=address, email=data.email)
+    await count_for_address(
+        throttle, "password_reset", client_address=client_address, email=data.email
+    )
     await account_emails.send(AccountEmail.PASSWORD_RESET, data.email)
     return PasswordResetSent()
 
@@ -343,8 +355,8 @@ async def request_password_reset(
     "/password-reset/confirm",
     response_model=PasswordWasReset,
     responses={
-        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_RESET_LINK),
-        **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+        **error_response(status.HTTP_400_BAD_REQUEST, service.INVALID_LINK),
+        **BODY_TOO_LARGE,
         **THROTTLED,
         **UNAVAILABLE,
     },
@@ -354,14 +366,16 @@ async def reset_password(
     session: SessionDep,
     settings: SettingsDep,
     throttle: AuthThrottleDep,
-    address: ClientAddressDep,
+    client_address: ClientAddressDep,
     outbox: EmailOutboxDep,
 ) -> PasswordWasReset:
     """Set a new password with the token of a reset link; it verifies the address too.
 
     The link works once; every session of the account ends, so log in again.
     """
-    await throttle.hit("password_reset_confirm", client=address, account=address)
+    await throttle.hit(
+        "password_reset_confirm", client_address=client_address, account=client_address
+    )
     user = await service.reset_password(
         session=session, settings=settings, token=data.token, new_password=data.new_password
     )

@@ -1,6 +1,8 @@
 """Log-in, refresh-token rotation, log-out, password change and reset, email verification."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from enum import StrEnum
 from typing import NamedTuple
@@ -35,17 +37,17 @@ from {{ cookiecutter.package_name }}.users import service as users_service
 from {{ cookiecutter.package_name }}.users.models import User
 
 INVALID_REFRESH_TOKEN = "Invalid or expired refresh token"  # noqa: S105 - a message
-INVALID_VERIFICATION_LINK = "This link is invalid, has expired or was already used"
+# Of a verification or reset link.
+INVALID_LINK = "This link is invalid, has expired or was already used"
 NOT_THE_ACCOUNT_CREATOR = (
     "This is not the password the account was created with; if you did not create it, "
     "ask for a password reset for this address to make the account yours"
 )
 WRONG_CURRENT_PASSWORD = "The current password is incorrect"  # noqa: S105 - a message
 INCORRECT_CREDENTIALS = "Incorrect email or password"
-INVALID_RESET_LINK = "This link is invalid, has expired or was already used"
 
 
-class Client(NamedTuple):
+class RecordedClient(NamedTuple):
     """The client a refresh token is issued to, as recorded; never used to decide anything."""
 
     address: str | None
@@ -63,7 +65,7 @@ async def _issue(
     session: AsyncSession,
     settings: Settings,
     user: User,
-    client: Client,
+    recorded_client: RecordedClient,
     family_id: str | None = None,
 ) -> TokenPair:
     """A short-lived access token and a refresh token, of a new family unless one is given."""
@@ -73,8 +75,8 @@ async def _issue(
         family_id=family_id or uuid.uuid4().hex,
         token_hash=hash_refresh_token(refresh_token),
         expires_at=utcnow() + timedelta(days=settings.refresh_token_expire_days),
-        user_agent=client.user_agent,
-        ip_address=client.address,
+        user_agent=recorded_client.user_agent,
+        ip_address=recorded_client.address,
     )
     await repository.add(session, stored)
     expires_in = timedelta(minutes=settings.access_token_expire_minutes)
@@ -85,7 +87,12 @@ async def _issue(
 
 
 async def log_in(
-    *, session: AsyncSession, settings: Settings, email: str, password: str, client: Client
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    recorded_client: RecordedClient,
 ) -> TokenPair:
     """Unknown emails, wrong passwords and unverified addresses fail alike, in the same time.
 
@@ -97,11 +104,17 @@ async def log_in(
     password_ok = await verify_password(password, user.hashed_password if user else None)
     if user is None or not password_ok or not user.is_active or not user.email_verified:
         raise UnauthorizedError(INCORRECT_CREDENTIALS)
-    return await _issue(session=session, settings=settings, user=user, client=client)
+    return await _issue(
+        session=session, settings=settings, user=user, recorded_client=recorded_client
+    )
 
 
 async def refresh(
-    *, session: AsyncSession, settings: Settings, refresh_token: str, client: Client
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    refresh_token: str,
+    recorded_client: RecordedClient,
 ) -> TokenPair:
     """Exchange a refresh token for a new pair; the old one is retired.
 
@@ -125,11 +138,15 @@ async def refresh(
             message="A retired refresh token was presented again; its family is revoked",
             refresh_token_id=stored.id,
             issued_to_user_agent=stored.user_agent,
-            presented_by_user_agent=client.user_agent,
+            presented_by_user_agent=recorded_client.user_agent,
         )
         raise UnauthorizedError(INVALID_REFRESH_TOKEN)
     return await _issue(
-        session=session, settings=settings, user=user, client=client, family_id=stored.family_id
+        session=session,
+        settings=settings,
+        user=user,
+        recorded_client=recorded_client,
+        family_id=stored.family_id,
     )
 
 
@@ -158,14 +175,30 @@ async def change_password(
     user: User,
     current_password: str,
     new_password: str,
-    client: Client,
+    recorded_client: RecordedClient,
 ) -> TokenPair:
     """Set a new password, sign every session out, and return a pair for this one."""
     if not await verify_password(current_password, user.hashed_password):
         raise AppError(WRONG_CURRENT_PASSWORD)
     user.hashed_password = await hash_password(new_password)
     await log_out_everywhere(session=session, user=user)
-    return await _issue(session=session, settings=settings, user=user, client=client)
+    return await _issue(
+        session=session, settings=settings, user=user, recorded_client=recorded_client
+    )
+
+
+def _frontend_link(settings: Settings, page: str, token: str) -> str:
+    """A link to a page of the frontend that carries a token for it."""
+    return f"{settings.frontend_url.rstrip('/')}/{page}?token={token}"
+
+
+@contextmanager
+def _invalid_token_as_invalid_link() -> Iterator[None]:
+    """A link whose token does not verify is answered as any link that no longer works."""
+    try:
+        yield
+    except InvalidTokenError:
+        raise AppError(INVALID_LINK) from None
 
 
 def verification_link(*, settings: Settings, user: User) -> str:
@@ -175,7 +208,7 @@ def verification_link(*, settings: Settings, user: User) -> str:
         keys=settings.token_keys(),
         expires_in=timedelta(hours=settings.email_verification_expire_hours),
     )
-    return f"{settings.frontend_url.rstrip('/')}/verify-email?token={token}"
+    return _frontend_link(settings, "verify-email", token)
 
 
 async def verify_email(
@@ -187,13 +220,11 @@ async def verify_email(
     reads it created the account. Else a stranger who signed up with someone's address would
     get a verified account once its owner followed the link; the owner takes it by a reset.
     """
-    try:
+    with _invalid_token_as_invalid_link():
         user_id, email = decode_email_verification_token(token, keys=settings.token_keys())
-    except InvalidTokenError:
-        raise AppError(INVALID_VERIFICATION_LINK) from None
     user = await users_repository.get_by_id(session, user_id)
     if user is None or user.email != email or user.email_verified_at is not None:
-        raise AppError(INVALID_VERIFICATION_LINK)
+        raise AppError(INVALID_LINK)
     if not await verify_password(password, user.hashed_password):
         raise AppError(NOT_THE_ACCOUNT_CREATOR)
     user.email_verified_at = utcnow()
@@ -207,7 +238,7 @@ def password_reset_link(*, settings: Settings, user: User) -> str:
         keys=settings.token_keys(),
         expires_in=timedelta(minutes=settings.password_reset_expire_minutes),
     )
-    return f"{settings.frontend_url.rstrip('/')}/reset-password?token={token}"
+    return _frontend_link(settings, "reset-password", token)
 
 
 async def reset_password(
@@ -219,10 +250,8 @@ async def reset_password(
     is taken over by whoever reads the inbox: if a stranger created it, they lose it (its
     username is replaced too, as they chose it) and the event is reported.
     """
-    try:
+    with _invalid_token_as_invalid_link():
         reset = decode_password_reset_token(token, keys=settings.token_keys())
-    except InvalidTokenError:
-        raise AppError(INVALID_RESET_LINK) from None
     user = await users_repository.get_by_id(session, reset.user_id)
     if (
         user is None
@@ -230,14 +259,14 @@ async def reset_password(
         or user.email != reset.email
         or password_fingerprint(user.hashed_password) != reset.password_fingerprint
     ):
-        raise AppError(INVALID_RESET_LINK)
+        raise AppError(INVALID_LINK)
     old_hash = user.hashed_password
     new_hash = await hash_password(new_password)
     # Conditional: of two requests with one link, only the first sets a password.
     if not await users_repository.replace_password(
         session, user.id, old_hash=old_hash, new_hash=new_hash
     ):
-        raise AppError(INVALID_RESET_LINK)
+        raise AppError(INVALID_LINK)
     user.hashed_password = new_hash
     if not user.email_verified:
         user.username = f"user#{user.id}"  # a form no sign-up can choose

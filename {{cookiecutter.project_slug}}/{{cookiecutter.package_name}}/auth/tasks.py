@@ -8,7 +8,7 @@ from {{ cookiecutter.package_name }}.auth import service
 from {{ cookiecutter.package_name }}.core.config import get_settings
 from {{ cookiecutter.package_name }}.core.db import standalone_session
 from {{ cookiecutter.package_name }}.core.errors import DatabaseUnavailableError
-from {{ cookiecutter.package_name }}.core.task_queue import QueueUnavailableError
+from {{ cookiecutter.package_name }}.core.task_queue import QueueUnavailableError, retried_on
 from {{ cookiecutter.package_name }}.emails.outbox import EmailOutbox
 from {{ cookiecutter.package_name }}.emails.recipients import RecipientLimit
 
@@ -16,10 +16,7 @@ SEND_ACCOUNT_EMAIL_TASK = "{{ cookiecutter.package_name }}.auth.send_account_ema
 
 
 @shared_task(
-    name=SEND_ACCOUNT_EMAIL_TASK,
-    autoretry_for=(DatabaseUnavailableError, QueueUnavailableError),
-    retry_backoff=True,
-    retry_backoff_max=600,
+    name=SEND_ACCOUNT_EMAIL_TASK, **retried_on(DatabaseUnavailableError, QueueUnavailableError)
 )
 def send_account_email(kind: str, email: str) -> None:
     """Queue the email `kind` names for the account of `email`; nothing if it has none."""

@@ -14,6 +14,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.dependencies import app_state
 from {{ cookiecutter.package_name }}.core.errors import TooManyRequestsError, UnauthorizedError
 
 # Counters kept in memory at most; past it the oldest go first, so a flood of new clients or
@@ -96,21 +97,21 @@ class AuthThrottle:
             per_account=settings.email_rate_limit_per_user,
         )
 
-    async def hit(self, action: str, *, client: str, account: str) -> None:
+    async def hit(self, action: str, *, client_address: str, account: str) -> None:
         """Count one attempt; raise TooManyRequestsError when a limit is reached."""
-        await self._hit(action, "client", client_key(client), self.per_client)
+        await self._hit(action, "client", client_key(client_address), self.per_client)
         await self._hit(action, "account", account_key(account), self.per_account)
 
     @asynccontextmanager
     async def log_in_attempt(
-        self, action: str, *, client: str, account: str
+        self, action: str, *, client_address: str, account: str
     ) -> AsyncIterator[None]:
         """Count the attempt against its client, and a failure against the account from it.
 
         A client past its limit of failures for an account is refused before its password is
         checked; a client that has not failed there gets in with the right password.
         """
-        client = client_key(client)
+        client = client_key(client_address)
         await self._hit(action, "client", client, self.per_client)
         failures = (action, "failures", account_key(account), client)
         for limit in self.per_account:
@@ -137,16 +138,6 @@ class AuthThrottle:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
-async def get_auth_throttle(request: Request) -> AuthThrottle:
-    throttle: AuthThrottle = request.app.state.auth_throttle
-    return throttle
-
-
-async def get_email_throttle(request: Request) -> AuthThrottle:
-    throttle: AuthThrottle = request.app.state.email_throttle
-    return throttle
-
-
 def client_address(request: Request) -> str:
     """The caller's address, as the server saw it.
 
@@ -157,6 +148,6 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-AuthThrottleDep = Annotated[AuthThrottle, Depends(get_auth_throttle)]
-EmailThrottleDep = Annotated[AuthThrottle, Depends(get_email_throttle)]
+AuthThrottleDep = Annotated[AuthThrottle, Depends(app_state("auth_throttle"))]
+EmailThrottleDep = Annotated[AuthThrottle, Depends(app_state("email_throttle"))]
 ClientAddressDep = Annotated[str, Depends(client_address)]

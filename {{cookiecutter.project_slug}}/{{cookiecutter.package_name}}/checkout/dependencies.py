@@ -1,20 +1,10 @@
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from {{ cookiecutter.package_name }}.checkout.payments import PaymentProvider
 from {{ cookiecutter.package_name }}.core.cache import FallbackCache
+from {{ cookiecutter.package_name }}.core.dependencies import app_state
 
-
-async def get_payment_provider(request: Request) -> PaymentProvider:
-    provider: PaymentProvider = request.app.state.payment_provider
-    return provider
-
-
-async def get_fallback_cache(request: Request) -> FallbackCache:
-    cache: FallbackCache = request.app.state.fallback_cache
-    return cache
-
-
-PaymentProviderDep = Annotated[PaymentProvider, Depends(get_payment_provider)]
-FallbackCacheDep = Annotated[FallbackCache, Depends(get_fallback_cache)]
+PaymentProviderDep = Annotated[PaymentProvider, Depends(app_state("payment_provider"))]
+FallbackCacheDep = Annotated[FallbackCache, Depends(app_state("fallback_cache"))]

@@ -14,6 +14,7 @@ from {{ cookiecutter.package_name }}.checkout.payments import (
 )
 from {{ cookiecutter.package_name }}.core.config import get_settings
 from {{ cookiecutter.package_name }}.core.db import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.core.task_queue import retried_on
 
 # Orders queued per sweep; a longer backlog drains over the next sweeps.
 SWEEP_BATCH_SIZE = 500
@@ -33,9 +34,7 @@ async def _transactions(database_url: str) -> AsyncIterator[service.Transactions
 
 @shared_task(
     name=service.RETRY_PAYMENT_TASK,
-    autoretry_for=(PaymentProviderError, service.OrderNotFoundError),
-    retry_backoff=True,
-    retry_backoff_max=3600,
+    **retried_on(PaymentProviderError, service.OrderNotFoundError, backoff_max_seconds=3600),
 )
 def retry_payment(order_id: int) -> str:
     """Charge a pending order again; returns the order's status."""

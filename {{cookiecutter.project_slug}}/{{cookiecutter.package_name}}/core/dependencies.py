@@ -1,4 +1,5 @@
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -6,20 +7,21 @@ from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.middleware.concurrency import Workload
 
 
-async def settings_of_app(request: Request) -> Settings:
-    """The settings the running app was built with."""
-    # Async, like the other getters of app state: a plain def would run in the thread pool.
-    settings: Settings = request.app.state.settings
-    return settings
+def app_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency on what the running app keeps in `app.state` under `name`.
+
+    The type is the one its `Annotated` alias declares, e.g.
+    `SettingsDep = Annotated[Settings, Depends(app_state("settings"))]`.
+    """
+
+    # Async: a plain def would run in the thread pool.
+    async def of_app(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    return of_app
 
 
-SettingsDep = Annotated[Settings, Depends(settings_of_app)]
-
-
-async def workload_of_app(request: Request) -> Workload:
-    """The requests the running app is working on, counted by the concurrency limit."""
-    workload: Workload = request.app.state.workload
-    return workload
-
-
-WorkloadDep = Annotated[Workload, Depends(workload_of_app)]
+# The settings the running app was built with.
+SettingsDep = Annotated[Settings, Depends(app_state("settings"))]
+# The requests the running app is working on, counted by the concurrency limit.
+WorkloadDep = Annotated[Workload, Depends(app_state("workload"))]

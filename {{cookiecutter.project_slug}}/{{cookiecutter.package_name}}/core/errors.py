@@ -99,10 +99,12 @@ def error_response(status_code: int, detail: str) -> dict[int | str, dict[str, A
     }
 
 
+# More than the configured limit; alone for routes that describe their own 400.
+BODY_TOO_LARGE = error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large")
 # Any route that reads a body: undecodable bytes, or more than the configured limit.
 BODY_ERRORS = {
     **error_response(status.HTTP_400_BAD_REQUEST, "There was an error parsing the body"),
-    **error_response(status.HTTP_413_CONTENT_TOO_LARGE, "Request body too large"),
+    **BODY_TOO_LARGE,
 }
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from celery import Celery, current_app
 from kombu.exceptions import OperationalError
@@ -60,6 +61,18 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, object]]:
             "schedule": timedelta(minutes=settings.unverified_account_sweep_interval_minutes),
         }
     return schedule
+
+
+def retried_on(*errors: type[Exception], backoff_max_seconds: int = 600) -> dict[str, Any]:
+    """Options of a task retried when it raises one of `errors`, up to TASK_MAX_RETRIES times.
+
+    The waits double from one second, with jitter, and stop growing at `backoff_max_seconds`.
+    """
+    return {
+        "autoretry_for": errors,
+        "retry_backoff": True,
+        "retry_backoff_max": backoff_max_seconds,
+    }
 
 
 class QueueUnavailableError(AppError):

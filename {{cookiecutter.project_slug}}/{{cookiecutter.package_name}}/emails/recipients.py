@@ -8,13 +8,14 @@ single-use link, has none: the owner cannot be kept from hearing that their pass
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from limits import parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from {{ cookiecutter.package_name }}.auth.throttling import create_storage
 from {{ cookiecutter.package_name }}.core.config import Settings
+from {{ cookiecutter.package_name }}.core.dependencies import app_state
 
 
 class MailBudget(StrEnum):
@@ -47,9 +48,4 @@ class RecipientLimit:
         return True
 
 
-async def get_recipient_limit(request: Request) -> RecipientLimit:
-    limit: RecipientLimit = request.app.state.recipient_limit
-    return limit
-
-
-RecipientLimitDep = Annotated[RecipientLimit, Depends(get_recipient_limit)]
+RecipientLimitDep = Annotated[RecipientLimit, Depends(app_state("recipient_limit"))]

@@ -30,11 +30,11 @@ async def send_email(
     user: UserWithoutConnection,
     settings: SettingsDep,
     throttle: EmailThrottleDep,
-    client: ClientAddressDep,
+    client_address: ClientAddressDep,
     outbox: EmailOutboxDep,
 ) -> EmailQueued:
     """Invite someone by email, with a short note; the email is sent after the response."""
-    await service.authorize_sender(user=user, throttle=throttle, client=client)
+    await service.authorize_sender(user=user, throttle=throttle, client_address=client_address)
     message = service.render_invitation(
         request=request,
         inviter=user.username,

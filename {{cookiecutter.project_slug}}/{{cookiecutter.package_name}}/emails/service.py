@@ -15,11 +15,11 @@ from {{ cookiecutter.package_name }}.observability import capture_handled
 from {{ cookiecutter.package_name }}.users.models import User
 
 
-async def authorize_sender(*, user: User, throttle: AuthThrottle, client: str) -> None:
+async def authorize_sender(*, user: User, throttle: AuthThrottle, client_address: str) -> None:
     """Only so many: the service must never relay spam. Senders are verified accounts, as
     every signed-in user is (auth/dependencies.py)."""
     try:
-        await throttle.hit("email", client=client, account=f"user:{user.id}")
+        await throttle.hit("email", client_address=client_address, account=f"user:{user.id}")
     except TooManyRequestsError:
         report_security_event("email_throttled", message="Email refused: too many sent")
         raise

@@ -8,7 +8,7 @@ called, so a service imports this module without having the libraries of the oth
 import base64
 import binascii
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from starlette.requests import cookie_parser
@@ -33,6 +33,24 @@ def _claim(payload: Any, claim: str) -> str | None:
     return str(value) if isinstance(value, str | int) and value != "" else None
 
 
+def _verified_bearer(
+    decode: Callable[[str], Any], invalid: type[Exception], claim: str
+) -> IdentifyUser:
+    """The `claim` of a bearer token that `decode` verifies; None when it raises `invalid`."""
+
+    def identify(headers: Mapping[str, str]) -> str | None:
+        token = bearer_token(headers)
+        if token is None:
+            return None
+        try:
+            payload = decode(token)
+        except invalid:
+            return None
+        return _claim(payload, claim)
+
+    return identify
+
+
 def pyjwt_bearer(
     key: str,
     *,
@@ -44,24 +62,17 @@ def pyjwt_bearer(
     """A bearer JWT checked with PyJWT: signature, `exp` (required), audience and issuer."""
     import jwt  # type: ignore[import-not-found, unused-ignore]
 
-    def identify(headers: Mapping[str, str]) -> str | None:
-        token = bearer_token(headers)
-        if token is None:
-            return None
-        try:
-            payload = jwt.decode(
-                token,
-                key,
-                algorithms=list(algorithms),
-                audience=audience,
-                issuer=issuer,
-                options={"require": ["exp", claim]},
-            )
-        except jwt.InvalidTokenError:
-            return None
-        return _claim(payload, claim)
+    def decode(token: str) -> Any:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=list(algorithms),
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", claim]},
+        )
 
-    return identify
+    return _verified_bearer(decode, jwt.InvalidTokenError, claim)
 
 
 def fastapi_users_bearer(
@@ -86,24 +97,17 @@ def jose_bearer(
     """A bearer JWT checked with python-jose: signature, `exp` (required), audience, issuer."""
     from jose import JWTError, jwt  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
-    def identify(headers: Mapping[str, str]) -> str | None:
-        token = bearer_token(headers)
-        if token is None:
-            return None
-        try:
-            payload = jwt.decode(
-                token,
-                key,
-                algorithms=list(algorithms),
-                audience=audience,
-                issuer=issuer,
-                options={"require_exp": True, "verify_aud": audience is not None},
-            )
-        except JWTError:
-            return None
-        return _claim(payload, claim)
+    def decode(token: str) -> Any:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=list(algorithms),
+            audience=audience,
+            issuer=issuer,
+            options={"require_exp": True, "verify_aud": audience is not None},
+        )
 
-    return identify
+    return _verified_bearer(decode, JWTError, claim)
 
 
 def session_cookie(

@@ -23,18 +23,14 @@ DB_DRIVER_NAME = "db.driver.name"
 def instrument_sqlalchemy() -> None:
     """Record every statement of every engine, the async ones included."""
     if not event.contains(Engine, "before_cursor_execute", _before_execute):
-        event.listen(Engine, "before_cursor_execute", _before_execute)
-        event.listen(Engine, "after_cursor_execute", _after_execute)
+        # named=True: each listener takes, by name, only the arguments it uses.
+        event.listen(Engine, "before_cursor_execute", _before_execute, named=True)
+        event.listen(Engine, "after_cursor_execute", _after_execute, named=True)
         event.listen(Engine, "handle_error", _on_error)
 
 
 def _before_execute(
-    conn: Connection,
-    cursor: Any,
-    statement: str,
-    parameters: Any,
-    context: Any,
-    executemany: bool,
+    *, conn: Connection, statement: str, context: Any, executemany: bool, **_: Any
 ) -> None:
     sentry_sdk.add_breadcrumb(category="query", message=statement)
     parent = sentry_sdk.get_current_span()
@@ -55,14 +51,7 @@ def _before_execute(
     setattr(context, _SPAN_ATTRIBUTE, span)
 
 
-def _after_execute(
-    conn: Connection,
-    cursor: Any,
-    statement: str,
-    parameters: Any,
-    context: Any,
-    executemany: bool,
-) -> None:
+def _after_execute(*, context: Any, **_: Any) -> None:
     _finish(context, status=SPANSTATUS.OK)
 
 
