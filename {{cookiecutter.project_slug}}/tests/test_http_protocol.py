@@ -5,8 +5,9 @@ and raw sockets talk to it.
 """
 
 import asyncio
+import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ HEAD_LIMIT = 4_096
 HEAD_TIMEOUT_SECONDS = 0.5
 # A client gives up on an answer after this long; far longer than any limit here.
 GIVE_UP_SECONDS = 20
+# The path of every request the app was called with, emptied for each test.
+SERVED: list[str] = []
 
 
 class SmallLimits(HeadLimitedHttpToolsProtocol):
@@ -31,6 +34,7 @@ class SmallLimits(HeadLimitedHttpToolsProtocol):
 
 async def echo_body_size(scope: Scope, receive: Receive, send: Send) -> None:
     """Answer 200 with the number of body bytes received."""
+    SERVED.append(scope["path"])
     if scope["type"] != "http":
         return
     size = 0
@@ -52,6 +56,7 @@ async def echo_body_size(scope: Scope, receive: Receive, send: Send) -> None:
 
 @pytest.fixture
 async def port() -> AsyncIterator[int]:
+    SERVED.clear()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
@@ -71,6 +76,15 @@ async def port() -> AsyncIterator[int]:
         yield sock.getsockname()[1]
         server.should_exit = True
         await serving
+
+
+@pytest.fixture
+def logged(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    """Records uvicorn's log lines too (its logger does not propagate), and asyncio's."""
+    uvicorn_logger = logging.getLogger("uvicorn")
+    uvicorn_logger.addHandler(caplog.handler)
+    yield caplog
+    uvicorn_logger.removeHandler(caplog.handler)
 
 
 async def exchange(port: int, *parts: bytes, pause: float = 0) -> bytes:
@@ -106,6 +120,47 @@ async def test_a_head_over_the_limit_is_431_and_closed(port: int) -> None:
     answer = await exchange(port, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (HEAD_LIMIT * 4))
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
     assert answer.endswith(b'{"detail": "Request head larger than 4096 bytes"}')
+
+
+def big_head(start: bytes, *, extra: bytes = b"") -> bytes:
+    """A complete head twice the limit: `start` (a request line), `extra`, then 1 kB headers."""
+    filler = b"".join(b"X-Part-%d: %s\r\n" % (i, b"a" * 1_000) for i in range(HEAD_LIMIT // 500))
+    return start + b"Host: x\r\n" + extra + filler + b"\r\n"
+
+
+async def test_a_complete_head_over_the_limit_in_one_read_is_431_and_closed(
+    port: int, logged: pytest.LogCaptureFixture
+) -> None:
+    answer = await exchange(port, big_head(b"GET /nope HTTP/1.1\r\n"))
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
+    assert answer.endswith(b'{"detail": "Request head larger than 4096 bytes"}')
+    assert SERVED == []
+    assert logged.records == []
+
+
+async def test_nothing_after_a_head_refused_in_one_read_reaches_the_app(
+    port: int, logged: pytest.LogCaptureFixture
+) -> None:
+    # Its body and a request pipelined after it arrive in the same read as the head.
+    refused = big_head(b"POST /big HTTP/1.1\r\n", extra=b"Content-Length: 4\r\n") + b"body"
+    answer = await exchange(port, refused + request("/after"))
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
+    assert SERVED == []
+    assert logged.records == []
+
+
+async def test_a_websocket_upgrade_with_a_head_over_the_limit_is_431(
+    port: int, logged: pytest.LogCaptureFixture
+) -> None:
+    upgrade = (
+        b"Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    )
+    answer = await exchange(port, big_head(b"GET /ws HTTP/1.1\r\n", extra=upgrade))
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:80]
+    assert SERVED == []
+    assert logged.records == []
 
 
 async def test_a_head_sent_slowly_past_the_limit_is_431(port: int) -> None:

@@ -4,10 +4,11 @@ httptools has no limit on the size of a request head, and uvicorn starts no time
 is complete: a client that sends a header of many megabytes and never ends it holds that memory
 for as long as it likes, and a connection that sends half a head is never closed. Served with
 `--http {{ cookiecutter.package_name }}.core.http_protocol:HeadLimitedHttpToolsProtocol`, a head
-larger than `MAX_REQUEST_HEAD_BYTES` is answered with 431 and its connection closed, and a head
-not complete within `REQUEST_HEAD_TIMEOUT_SECONDS` of its first byte (or of the connection) with
-408. Bodies have their own limits (`core/middleware/request_body.py`); idle keep-alive
-connections are closed by uvicorn's `--timeout-keep-alive`.
+larger than `MAX_REQUEST_HEAD_BYTES` (counted as it arrives, and measured once parsed) is answered
+with 431 and its connection closed before any app sees it, and a head not complete within
+`REQUEST_HEAD_TIMEOUT_SECONDS` of its first byte (or of the connection) with 408. Bodies have
+their own limits (`core/middleware/request_body.py`); idle keep-alive connections are closed by
+uvicorn's `--timeout-keep-alive`.
 
 This subclasses a uvicorn class that is not a documented extension point. Should a uvicorn
 release change it, the service starts on uvicorn's h11 protocol instead, which bounds the head's
@@ -37,7 +38,9 @@ EXTENDED_HOOKS = (
     "data_received",
     "on_message_begin",
     "on_headers_complete",
+    "on_body",
     "on_message_complete",
+    "handle_websocket_upgrade",
 )
 
 
@@ -83,6 +86,9 @@ if HttpToolsProtocol is not None and all(
             self.head_bytes = 0
             self.head_completed_in_read = False
             self.head_deadline: asyncio.TimerHandle | None = None
+            # Once a head is refused, the parser goes on through the rest of its read: nothing
+            # more is passed to uvicorn, so nothing of that request or any after it reaches the app.
+            self.refused = False
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)  # type: ignore[arg-type]
@@ -105,9 +111,7 @@ if HttpToolsProtocol is not None and all(
             if within_head and not self.head_completed_in_read:
                 self.head_bytes += len(data)
             if self.head_bytes > self.max_head_bytes:
-                self._refuse(
-                    HEAD_TOO_LARGE, f"Request head larger than {self.max_head_bytes} bytes"
-                )
+                self._refuse_too_large()
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -118,13 +122,28 @@ if HttpToolsProtocol is not None and all(
             self.head_bytes = 0
             self.head_completed_in_read = True
             self._cancel_head_deadline()
-            super().on_headers_complete()
+            # A head that ends in the read it began in was never counted: measure it as parsed,
+            # its target and its header lines (each with ": " and CRLF).
+            head_size = len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers)
+            if head_size > self.max_head_bytes:
+                self._refuse_too_large()
+            if not self.refused:
+                super().on_headers_complete()
+
+        def on_body(self, body: bytes) -> None:
+            if not self.refused:
+                super().on_body(body)
 
         def on_message_complete(self) -> None:
-            super().on_message_complete()
+            if not self.refused:
+                super().on_message_complete()
             # The next head's deadline starts with its first byte; until then the connection
             # is idle, which is --timeout-keep-alive's business.
             self.head_pending = True
+
+        def handle_websocket_upgrade(self) -> None:
+            if not self.refused:
+                super().handle_websocket_upgrade()
 
         def _start_head_deadline(self) -> None:
             if self.head_deadline is None:
@@ -146,11 +165,15 @@ if HttpToolsProtocol is not None and all(
                 f"Request head not received within {self.head_timeout_seconds:g} seconds",
             )
 
+        def _refuse_too_large(self) -> None:
+            self._refuse(HEAD_TOO_LARGE, f"Request head larger than {self.max_head_bytes} bytes")
+
         def _refuse(self, status_line: bytes, detail: str) -> None:
             """Answer and close; while an earlier response is being sent, close after it."""
             self._cancel_head_deadline()
-            if self.transport.is_closing():
+            if self.refused or self.transport.is_closing():
                 return
+            self.refused = True
             if self.cycle is not None and not self.cycle.response_complete:
                 self.cycle.keep_alive = False
                 self.flow.pause_reading()
