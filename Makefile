@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 TOOLS := $(VENV)/.installed
 # A directory holding just uv, so the demo's own install finds uv but not this venv's python.
 UV_ONLY := $(VENV)/uv-only
-JOBS ?= 2
+# Test workers: more than cores, as most tests wait on baked services and their servers.
+JOBS ?= 4
 LINTED := hooks lift/hooks tests harness benchmarks tools
 DEMO_DIR := demo
 BENCH_VENV := .venv-bench

@@ -48,7 +48,9 @@ def run_tool(*command: str, cwd: Path) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+# Per session, not per module: the worker may run other modules' tests between these, and a
+# module fixture would then be baked all over again.
+@pytest.fixture(scope="session")
 def bakes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | None]:
     """Each combination baked once; None where the template refuses it."""
     results: dict[str, Path | None] = {}
