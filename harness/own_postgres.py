@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from harness.processes import free_port
 
 
@@ -27,6 +29,16 @@ def binaries() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
+
+
+def required_binaries() -> Path:
+    """`binaries()`, or the test fails (when CI is set) or is skipped without them."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL's initdb and pg_ctl are needed when CI is set")
+        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    return bin_dir
 
 
 class OwnPostgres:

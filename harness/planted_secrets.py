@@ -11,6 +11,8 @@ import secrets
 import time
 from email.policy import default as default_policy
 
+import httpx
+
 from harness.error_servers import EnvelopeSink
 from harness.mail_server import RefusingMailServer
 from harness.processes import free_port
@@ -86,3 +88,34 @@ def leaked_anywhere(raw: bytes, planted: dict[str, str]) -> dict[str, bytes]:
     if hash_part := HASH_SALT_AND_DIGEST.search(raw):
         found["password hash's salt and digest"] = hash_part.group()
     return found
+
+
+def smtp_env(mail: RefusingMailServer) -> dict[str, str]:
+    """Settings that send the service's email to `mail`, which refuses every message."""
+    return {"EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(mail.port)}
+
+
+def signed_in(client: httpx.Client, mail: RefusingMailServer, username: str) -> dict[str, str]:
+    """Sign up with the planted password, verify by the mailed link, log in; return the tokens.
+
+    The verification link's token comes back too: the service handed it out, so it is a secret
+    the sink must not see either.
+    """
+    address = f"{username}@example.com"
+    registered = client.post(
+        "/api/v1/auth/register",
+        json={"email": address, "username": username, "password": PASSWORD},
+    )
+    assert registered.status_code == 202, registered.text
+    link_token = mailed_link_token(mail)
+    verified = client.post(
+        "/api/v1/auth/verify-email", json={"token": link_token, "password": PASSWORD}
+    )
+    assert verified.status_code == 200, verified.text
+    login = client.post("/api/v1/auth/login", data={"username": address, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return {
+        "verification link token": link_token,
+        "refresh token": login.json()["refresh_token"],
+        "access token": login.json()["access_token"],
+    }

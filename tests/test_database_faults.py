@@ -6,7 +6,6 @@ Loads are bounded in connections and seconds and go over loopback; nothing here 
 """
 
 import contextlib
-import os
 import threading
 import time
 import uuid
@@ -19,7 +18,7 @@ import pytest
 
 from harness.accounts import verify_address
 from harness.baking import BakedProject, command_env, make_must_succeed
-from harness.own_postgres import binaries, own_postgres
+from harness.own_postgres import own_postgres, required_binaries
 from harness.running_service import served_by_make_run, service_process
 from harness.write_burst import (
     PASSWORD,
@@ -134,11 +133,7 @@ class LightLoad:
 def test_a_database_restart_is_503s_then_2xx_without_restarting_the_service(
     installed_project: BakedProject, tools_bin: Path
 ) -> None:
-    bin_dir = binaries()
-    if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL's initdb and pg_ctl are needed when CI is set")
-        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    bin_dir = required_binaries()
     with own_postgres(bin_dir) as server:
         url = server.create_database("restart")
         env = command_env(tools_bin, DATABASE_URL=url)

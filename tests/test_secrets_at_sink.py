@@ -34,6 +34,7 @@ from harness.planted_secrets import (
     leaked_anywhere,
     mailed_link_token,
     planted_env,
+    smtp_env,
 )
 from harness.processes import free_port, stop_process
 from harness.running_service import service_process
@@ -137,9 +138,7 @@ def test_no_planted_secret_reaches_the_sink(
     with EnvelopeSink() as sink, RefusingMailServer() as mail:
         env = {
             **planted_env(seeded_env, sink.dsn(), local_variables=local_variables),
-            "EMAIL_BACKEND": "smtp",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(mail.port),
+            **smtp_env(mail),
         }
         with service_process(installed_project, env) as service:
             with httpx.Client(base_url=service.url, timeout=30) as client:

@@ -24,8 +24,9 @@ from harness.planted_secrets import (
     PAYMENT_TOKEN,
     SECRET_KEY,
     leaked_anywhere,
-    mailed_link_token,
     planted_env,
+    signed_in,
+    smtp_env,
 )
 from harness.running_service import celery_worker, service_process
 
@@ -53,14 +54,11 @@ def test_failing_tasks_send_no_planted_secret(
 ) -> None:
     package = installed_project.package
     username = f"celery{secrets.token_hex(6)}"
-    address = f"{username}@example.com"
     with EnvelopeSink() as sink, RefusingMailServer() as mail:
         env = {
             **planted_env(seeded_env, sink.dsn(), local_variables=local_variables),
             "DATABASE_URL": with_database_password(seeded_env["DATABASE_URL"]),
-            "EMAIL_BACKEND": "smtp",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(mail.port),
+            **smtp_env(mail),
             "TASK_MAX_RETRIES": "0",
             "PAYMENT_RETRY_DELAY_SECONDS": "0",
             # A queue of this test's own, so that no other worker takes its tasks.
@@ -71,21 +69,7 @@ def test_failing_tasks_send_no_planted_secret(
             service_process(installed_project, env) as service,
             httpx.Client(base_url=service.url, timeout=30) as client,
         ):
-            registered = client.post(
-                "/api/v1/auth/register",
-                json={"email": address, "username": username, "password": PASSWORD},
-            )
-            assert registered.status_code == 202, registered.text
-            link_token = mailed_link_token(mail)
-            verified = client.post(
-                "/api/v1/auth/verify-email", json={"token": link_token, "password": PASSWORD}
-            )
-            assert verified.status_code == 200, verified.text
-            login = client.post(
-                "/api/v1/auth/login", data={"username": address, "password": PASSWORD}
-            )
-            assert login.status_code == 200, login.text
-            tokens = login.json()
+            tokens = signed_in(client, mail, username)
             products = client.get("/api/v1/products").json()
             checkout = client.post(
                 "/api/v1/checkout",
@@ -94,7 +78,7 @@ def test_failing_tasks_send_no_planted_secret(
                     "payment_token": PAYMENT_TOKEN,
                 },
                 headers={
-                    "Authorization": f"Bearer {tokens['access_token']}",
+                    "Authorization": f"Bearer {tokens['access token']}",
                     "Idempotency-Key": str(uuid.uuid4()),
                 },
             )
@@ -109,9 +93,7 @@ def test_failing_tasks_send_no_planted_secret(
         "payment token": PAYMENT_TOKEN,
         "SECRET_KEY": SECRET_KEY,
         "database password": DATABASE_PASSWORD,
-        "verification link token": link_token,
-        "refresh token": tokens["refresh_token"],
-        "access token": tokens["access_token"],
+        **tokens,
     }
     found = leaked_anywhere(sink.raw(), planted)
     in_log = leaked_anywhere(log.encode(), planted)

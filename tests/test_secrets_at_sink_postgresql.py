@@ -8,7 +8,6 @@ events hold neither the password, nor its hash, nor the database URL's password,
 SECRET_KEY, with local variables on and off.
 """
 
-import os
 import re
 import secrets
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from harness.baking import BakedProject, command_env, make_must_succeed
 from harness.error_servers import EnvelopeSink
-from harness.own_postgres import binaries, own_postgres
+from harness.own_postgres import own_postgres, required_binaries
 from harness.planted_secrets import (
     DATABASE_PASSWORD,
     PASSWORD,
@@ -39,11 +38,7 @@ pytestmark = [
 def test_a_database_outage_sends_no_planted_secret(
     installed_project: BakedProject, tools_bin: Path, local_variables: bool
 ) -> None:
-    bin_dir = binaries()
-    if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL's initdb and pg_ctl are needed when CI is set")
-        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    bin_dir = required_binaries()
     username = f"outage{secrets.token_hex(6)}"
     with own_postgres(bin_dir) as server, EnvelopeSink() as sink:
         url = server.create_database("outage")

@@ -17,7 +17,7 @@ import pytest
 from harness.baking import BakedProject
 from harness.error_servers import EnvelopeSink
 from harness.mail_server import RefusingMailServer
-from harness.planted_secrets import PASSWORD, leaked, mailed_link_token, planted_env
+from harness.planted_secrets import leaked, planted_env, signed_in, smtp_env
 from harness.running_service import service_process
 
 # Too short to pass for a random token: only the parameter's name gives it away.
@@ -29,42 +29,17 @@ pytestmark = [
 ]
 
 
-def signed_in(client: httpx.Client, mail: RefusingMailServer) -> dict[str, str]:
-    """A verified account's tokens: its verification link's, a refresh and an access token."""
-    username = f"urls{secrets.token_hex(6)}"
-    address = f"{username}@example.com"
-    registered = client.post(
-        "/api/v1/auth/register",
-        json={"email": address, "username": username, "password": PASSWORD},
-    )
-    assert registered.status_code == 202, registered.text
-    link_token = mailed_link_token(mail)
-    verified = client.post(
-        "/api/v1/auth/verify-email", json={"token": link_token, "password": PASSWORD}
-    )
-    assert verified.status_code == 200, verified.text
-    login = client.post("/api/v1/auth/login", data={"username": address, "password": PASSWORD})
-    assert login.status_code == 200, login.text
-    return {
-        "verification link token": link_token,
-        "refresh token": login.json()["refresh_token"],
-        "access token": login.json()["access_token"],
-    }
-
-
 def test_tokens_in_urls_reach_neither_sink_nor_log(
     installed_project: BakedProject, seeded_env: dict
 ) -> None:
     with EnvelopeSink() as sink, RefusingMailServer() as mail:
         env = {
             **planted_env(seeded_env, sink.dsn(), local_variables=True),
-            "EMAIL_BACKEND": "smtp",
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(mail.port),
+            **smtp_env(mail),
         }
         with service_process(installed_project, env) as service:
             with httpx.Client(base_url=service.url, timeout=30) as client:
-                tokens = signed_in(client, mail)
+                tokens = signed_in(client, mail, f"urls{secrets.token_hex(6)}")
                 refresh = tokens["refresh token"]
                 link = tokens["verification link token"]
                 auth = {"Authorization": f"Bearer {tokens['access token']}"}
