@@ -23,7 +23,7 @@ from harness.processes import run_with_output
 from harness.running_service import Service, service_process
 
 CONFIG_FILE = Path(__file__).with_name("schemathesis.toml")
-EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+EXAMPLES_PER_OPERATION = int(os.environ.get("FUZZ_EXAMPLES", "30"))
 # Fixed, so a failure in CI reproduces locally; set FUZZ_SEED to explore other inputs.
 SEED = os.environ.get("FUZZ_SEED", "20261121")
 TIMEOUT_SECONDS = 600
