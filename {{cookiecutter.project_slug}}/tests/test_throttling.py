@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.auth.throttling import (
+    SPREAD_GUESSING_REPORTED_AT,
     AuthThrottle,
     BoundedMemoryStorage,
     account_key,
@@ -50,6 +51,24 @@ async def test_wrong_passwords_from_one_address_never_lock_the_user_out(
         assert (await log_in(elsewhere, user["email"], "one typo")).status_code == 401
         assert (await log_in(elsewhere, user["email"], PASSWORD)).status_code == 200
     assert sentry.events == []
+
+
+async def test_guesses_spread_over_many_clients_are_reported_once_and_lock_no_one_out(
+    app: FastAPI, sign_up: SignUp, sentry: CapturingTransport
+) -> None:
+    user = await sign_up()
+    (limit,) = SPREAD_GUESSING_REPORTED_AT
+    for network in range(limit.amount + 5):
+        async with client_from(app, f"2001:db8:{network:x}::1") as guesser:
+            assert (await log_in(guesser, user["email"], "a guess")).status_code == 401
+
+    async with client_from(app, "198.51.100.7") as owner:
+        assert (await log_in(owner, user["email"], PASSWORD)).status_code == 200
+    reports = [
+        event for event in sentry.events if "password_guessing_spread" in event["fingerprint"]
+    ]
+    assert len(reports) == 1, sentry.events
+    assert user["email"] not in str(reports[0])
 
 
 async def test_right_passwords_do_not_count_against_the_account(

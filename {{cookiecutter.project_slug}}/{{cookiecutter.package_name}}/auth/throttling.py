@@ -16,12 +16,17 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from {{ cookiecutter.package_name }}.core.config import Settings
 from {{ cookiecutter.package_name }}.core.dependencies import app_state
 from {{ cookiecutter.package_name }}.core.errors import TooManyRequestsError, UnauthorizedError
+from {{ cookiecutter.package_name }}.core.security_events import report_security_event
 
 # Counters kept in memory at most; past it the oldest go first, so a flood of new clients or
 # accounts costs the process a bounded amount of memory.
 MAX_MEMORY_KEYS = 50_000
 # An IPv6 client usually holds a whole /64: its addresses count as one client.
 IPV6_CLIENT_PREFIX = 64
+# Failed log-ins for one account from all clients together past which they are reported: guesses
+# spread over many addresses (a botnet, many /64s) that no per-client limit sees. Reported, not
+# refused: refusing would let anyone lock the owner out.
+SPREAD_GUESSING_REPORTED_AT = parse_many("50/hour")
 
 
 class BoundedMemoryStorage(MemoryStorage):
@@ -124,7 +129,22 @@ class AuthThrottle:
         except UnauthorizedError:
             for limit in self.per_account:
                 await self.limiter.hit(limit, *failures)
+            await self._watch_spread_guessing(action, account_key(account))
             raise
+
+    async def _watch_spread_guessing(self, action: str, account: str) -> None:
+        """Report the failure that fills an account's window of failures from all clients."""
+        for limit in SPREAD_GUESSING_REPORTED_AT:
+            keys = (action, "failures-everywhere", account)
+            if not await self.limiter.hit(limit, *keys):
+                continue
+            if (await self.limiter.get_window_stats(limit, *keys)).remaining == 0:
+                report_security_event(
+                    "password_guessing_spread",
+                    message="Log-in failures for one account from many clients",
+                    action=action,
+                    limit=str(limit),
+                )
 
     async def _hit(self, action: str, kind: str, key: str, limits: list[RateLimitItem]) -> None:
         for limit in limits:
