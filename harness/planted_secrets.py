@@ -119,3 +119,21 @@ def signed_in(client: httpx.Client, mail: RefusingMailServer, username: str) -> 
         "refresh token": login.json()["refresh_token"],
         "access token": login.json()["access_token"],
     }
+
+
+def assert_sign_up_and_log_in_unavailable(
+    client: httpx.Client, *, new_username: str, account: str
+) -> None:
+    """During an outage, a sign-up as `new_username` and a log-in to `account`, an address the
+    planted password opens, both answer 503: the password goes to the service either way."""
+    registered = client.post(
+        "/api/v1/auth/register",
+        json={
+            "email": f"{new_username}@example.com",
+            "username": new_username,
+            "password": PASSWORD,
+        },
+    )
+    assert registered.status_code == 503, registered.text
+    login = client.post("/api/v1/auth/login", data={"username": account, "password": PASSWORD})
+    assert login.status_code == 503, login.text

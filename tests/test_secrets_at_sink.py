@@ -29,6 +29,7 @@ from harness.planted_secrets import (
     PAYMENT_TOKEN,
     REDIS_PASSWORD,
     SECRET_KEY,
+    assert_sign_up_and_log_in_unavailable,
     exception_types,
     leaked,
     leaked_anywhere,
@@ -113,20 +114,9 @@ def drive_the_service(
 
     # Another process holds the database: a sign-up and a log-in answer 503.
     with database_locked_by_another_process(database_url):
-        other = f"other{secrets.token_hex(6)}"
-        blocked = client.post(
-            "/api/v1/auth/register",
-            json={
-                "email": f"{other}@example.com",
-                "username": other,
-                "password": PASSWORD,
-            },
+        assert_sign_up_and_log_in_unavailable(
+            client, new_username=f"other{secrets.token_hex(6)}", account=address
         )
-        assert blocked.status_code == 503, blocked.text
-        blocked_login = client.post(
-            "/api/v1/auth/login", data={"username": address, "password": PASSWORD}
-        )
-        assert blocked_login.status_code == 503, blocked_login.text
     return [first_refresh, tokens["refresh_token"], tokens["access_token"]]
 
 

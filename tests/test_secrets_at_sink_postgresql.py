@@ -22,6 +22,7 @@ from harness.planted_secrets import (
     DATABASE_PASSWORD,
     PASSWORD,
     SECRET_KEY,
+    assert_sign_up_and_log_in_unavailable,
     exception_types,
     leaked_anywhere,
     planted_env,
@@ -52,20 +53,9 @@ def test_a_database_outage_sends_no_planted_secret(
             with httpx.Client(base_url=service.url, timeout=30) as client:
                 assert client.get("/api/v1/products").status_code == 200
                 server.stop()
-                registered = client.post(
-                    "/api/v1/auth/register",
-                    json={
-                        "email": f"{username}@example.com",
-                        "username": username,
-                        "password": PASSWORD,
-                    },
+                assert_sign_up_and_log_in_unavailable(
+                    client, new_username=username, account=f"{username}@example.com"
                 )
-                assert registered.status_code == 503, registered.text
-                login = client.post(
-                    "/api/v1/auth/login",
-                    data={"username": f"{username}@example.com", "password": PASSWORD},
-                )
-                assert login.status_code == 503, login.text
             sink.wait_for(lambda s: s.payloads("event"), timeout=15)
             service.stop()
             log = service.output()
