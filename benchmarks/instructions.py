@@ -143,9 +143,7 @@ def count_instructions(project: Path, module: str, env: dict, endpoint: str, req
     python = project / ".venv" / "bin" / "python"
     env = own_sqlite_database(env, requests)
     command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--instr-atstart=no",
+        *services.CALLGRIND,
         "--callgrind-out-file=/dev/null",
         str(python),
         str(services.BENCHMARKS_DIR / "drive_app.py"),

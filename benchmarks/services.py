@@ -18,6 +18,9 @@ from harness.processes import free_port, stop_process
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 STARTUP_TIMEOUT = 30.0
+# callgrind that counts nothing until `callgrind_control -i on PID` switches it on; add
+# --callgrind-out-file and the command to run.
+CALLGRIND = ("valgrind", "--tool=callgrind", "--instr-atstart=no")
 
 
 def ensure_debian_package(command: str) -> None:
@@ -46,10 +49,10 @@ def cpu_seconds(process: subprocess.Popen) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _answers_health(port: int) -> bool:
+def _answers_health(port: int, path: str = "/health") -> bool:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
     try:
-        connection.request("GET", "/health")
+        connection.request("GET", path)
         return connection.getresponse().status == 200
     except OSError:
         return False
@@ -57,15 +60,22 @@ def _answers_health(port: int) -> bool:
         connection.close()
 
 
-def wait_until_healthy(port: int, process: subprocess.Popen, *, poll: float = 0.005) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def wait_until_healthy(
+    port: int,
+    process: subprocess.Popen,
+    *,
+    poll: float = 0.005,
+    path: str = "/health",
+    timeout: float = STARTUP_TIMEOUT,
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server on port {port} exited with {process.returncode}")
-        if _answers_health(port):
+        if _answers_health(port, path):
             return
         time.sleep(poll)
-    raise RuntimeError(f"server on port {port} did not answer /health in {STARTUP_TIMEOUT}s")
+    raise RuntimeError(f"server on port {port} did not answer {path} in {timeout}s")
 
 
 def uvicorn_command(project: Path, app: str, port: int, *, app_dir: Path | None = None) -> list:

@@ -3,6 +3,7 @@
 Standard library only, so the benchmark's own environment imports it as well.
 """
 
+import signal
 import socket
 import socketserver
 import subprocess
@@ -40,12 +41,14 @@ def run_with_output(
     )
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    """Terminate, and kill what does not stop within 15 s."""
+def stop_process(
+    process: subprocess.Popen, stop_signal: int = signal.SIGTERM, timeout: float = 15
+) -> None:
+    """Send `stop_signal` (terminate), and kill what does not stop within `timeout` seconds."""
     if process.poll() is None:
-        process.terminate()
+        process.send_signal(stop_signal)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
