@@ -117,8 +117,9 @@ Process start to the first 200 on `/health`:
 {start_lines}
 
 Instructions per request, counted by callgrind and so unmoved by other work on the machine:
-[benchmarks/instructions.md](benchmarks/instructions.md) (`make bench-instructions`). Against the
-most used starter's own backend, on the same PostgreSQL: [benchmarks/starter.md](benchmarks/starter.md).
+[benchmarks/instructions.md](benchmarks/instructions.md) (`make bench-instructions`).
+Against the most used starter's own backend, on the same PostgreSQL:
+[benchmarks/starter.md](benchmarks/starter.md).
 
 The sink received {envelopes} envelopes. Raw numbers: [{raw}]({raw}); the other files in
 `benchmarks/raw/` are other runs. On a machine shared with other work the ratios of two runs can
