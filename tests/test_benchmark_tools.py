@@ -1,7 +1,11 @@
-"""The benchmark's own pieces: the envelope sink and the ratios it reports."""
+"""The benchmark's own pieces: the envelope sink, the ratios it reports and the server count."""
 
 import http.client
+import json
+import subprocess
+import sys
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +131,44 @@ def test_what_sentry_adds_to_every_request_and_to_the_average_one():
         "- users-me: +0.50 M on every request with no transaction sampled "
         "(no DSN / sentry-0.0 = 0.80x), +1.00 M on average at 0.1 (0.67x)"
     )
+
+
+def count_server_instructions(tmp_path, path: str, requests: int) -> subprocess.CompletedProcess:
+    server = f"{sys.executable} -m http.server {{port}} --bind 127.0.0.1"
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.server_instructions",
+            *("--command", server, "--cwd", str(tmp_path), "--ready-path", "/"),
+            *("--path", path, "--warm-up", "5", "--requests", str(requests), "--drain", "0"),
+        ],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_server_instructions_counts_the_requests_and_not_the_start(tmp_path):
+    (tmp_path / "index.html").write_text("<p>counted</p>\n")
+
+    per_request = {}
+    for requests in (20, 40):
+        result = count_server_instructions(tmp_path, "/", requests)
+        assert result.returncode == 0, result.stderr
+        per_request[requests] = json.loads(result.stdout)["instructions_per_request"]
+
+    # The interpreter's start costs millions of instructions: counted once, it would make
+    # 20 requests look far dearer each than 40.
+    assert per_request[20] > 10_000
+    assert per_request[20] == pytest.approx(per_request[40], rel=0.25)
+
+
+def test_server_instructions_stops_at_the_first_answer_that_is_not_200(tmp_path):
+    (tmp_path / "index.html").write_text("<p>ready</p>\n")
+
+    result = count_server_instructions(tmp_path, "/missing", 5)
+
+    assert result.returncode != 0
+    assert "GET /missing answered 404, not 200" in result.stderr
