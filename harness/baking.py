@@ -3,11 +3,14 @@
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from cookiecutter.main import cookiecutter
+from filelock import FileLock
 
 from harness.processes import run_with_output
 
@@ -95,6 +98,18 @@ def make_must_succeed(project: Path, *targets: str, env: dict) -> str:
         command = " ".join(["make", *targets])
         pytest.fail(f"{command} exited {result.returncode}:\n{result.stdout}", pytrace=False)
     return result.stdout
+
+
+@contextmanager
+def shared_mypy_cache(shared_dir: Path, python_version: str) -> Iterator[dict[str, str]]:
+    """The variables that point mypy at the cache every bake of the run shares on one Python.
+
+    mypy checks each cached module against its source's hash, so a bake starts from what the
+    bakes before it checked: mostly the installed packages, which are most of mypy's work. The
+    cache of one Python version is an SQLite database that takes one writer at a time.
+    """
+    with FileLock(shared_dir / f"mypy-cache-{python_version}.lock"):
+        yield {"MYPY_CACHE_DIR": str(shared_dir / "mypy-cache")}
 
 
 def template_version() -> str:

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from harness.baking import BakedProject, command_env, make_must_succeed
+from harness.baking import BakedProject, command_env, make_must_succeed, shared_mypy_cache
 from harness.residue import template_residue
 
 PYTEST_PASSED = re.compile(r"\b[1-9][0-9]* passed\b")
@@ -14,8 +14,10 @@ def test_no_template_syntax_is_left(baked_project: BakedProject) -> None:
     assert not leftovers, "template syntax left behind:\n" + "\n".join(leftovers)
 
 
-def test_lint_passes(installed_project: BakedProject, tools_bin: Path) -> None:
-    make_must_succeed(installed_project.root, "lint", env=command_env(tools_bin))
+def test_lint_passes(installed_project: BakedProject, tools_bin: Path, shared_dir: Path) -> None:
+    python_version = installed_project.answers["python_version"]
+    with shared_mypy_cache(shared_dir, python_version) as mypy_env:
+        make_must_succeed(installed_project.root, "lint", env=command_env(tools_bin, **mypy_env))
 
 
 def test_own_test_suite_passes(

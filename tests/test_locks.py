@@ -22,6 +22,7 @@ from harness.baking import (
     command_env,
     make_must_succeed,
     run_make,
+    shared_mypy_cache,
     write_cookiecutter_config,
 )
 from harness.lockfiles import error_line, frozen, locked_pins
@@ -91,6 +92,7 @@ def test_locked_install_on_every_python_version(
     python_version: str,
     tmp_path: Path,
     tools_bin: Path,
+    shared_dir: Path,
     request: pytest.FixtureRequest,
 ) -> None:
     """`make install` (uv sync --locked) of each lock installs exactly its pins on its Python.
@@ -118,7 +120,8 @@ def test_locked_install_on_every_python_version(
         expected = locked_pins(project, env, "--python", python_version)
         assert {name: installed.get(name) for name in expected} == expected
         if option_set == "default" and python_version not in BAKED_PYTHON_VERSIONS:
-            make_must_succeed(project, "lint", env=env)
+            with shared_mypy_cache(shared_dir, python_version) as mypy_env:
+                make_must_succeed(project, "lint", env={**env, **mypy_env})
     finally:
         if not shared:
             shutil.rmtree(project / ".venv", ignore_errors=True)

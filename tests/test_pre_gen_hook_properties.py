@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from harness.baking import BakedProject, bake, write_cookiecutter_config
+from harness.baking import BakedProject, bake, shared_mypy_cache, write_cookiecutter_config
 from harness.hook_scripts import default_answers, load_hook, offered_options, run_rendered_hook
 
 DEFAULTS = default_answers()
@@ -132,8 +132,5 @@ def test_accepted_answers_bake_a_project_that_type_checks(
     # The default bake's environment has every dependency; its mypy checks the new project.
     with tempfile.TemporaryDirectory() as directory:
         project = bake_answers(answers, Path(directory))
-        run(
-            [str(installed_project.bin("mypy"))],
-            project,
-            MYPY_CACHE_DIR=str(shared_dir / "mypy-cache"),
-        )
+        with shared_mypy_cache(shared_dir, answers["python_version"]) as mypy_env:
+            run([str(installed_project.bin("mypy"))], project, **mypy_env)

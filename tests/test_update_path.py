@@ -21,6 +21,7 @@ from harness.baking import (
     bake,
     command_env,
     make_must_succeed,
+    shared_mypy_cache,
     template_version,
     write_cookiecutter_config,
 )
@@ -189,7 +190,9 @@ def table_rows(database: Path, table: str, columns: str = "*") -> list[sqlite3.R
 
 
 @pytest.mark.starts_first
-def test_update_brings_template_changes_next_to_user_edits(tmp_path: Path, tools_bin: Path) -> None:
+def test_update_brings_template_changes_next_to_user_edits(
+    tmp_path: Path, tools_bin: Path, shared_dir: Path
+) -> None:
     env = command_env(tools_bin)
     template = tmp_path / "template"
     project = create_project(tmp_path, template, template_repository(template), env)
@@ -252,7 +255,9 @@ def test_update_brings_template_changes_next_to_user_edits(tmp_path: Path, tools
     assert table_rows(database, "discount_codes") == discount_codes
     assert any(row["sku"] == "OUR-1" for row in products)
 
-    make_must_succeed(project, "lint", env=env)
+    python_version = state["context"]["cookiecutter"]["python_version"]
+    with shared_mypy_cache(shared_dir, python_version) as mypy_env:
+        make_must_succeed(project, "lint", env={**env, **mypy_env})
     # The tests of what the update and the user's edits touched; the whole suite of an
     # unchanged bake runs in test_baked_project.py.
     tests = run_with_output(str(project / ".venv/bin/pytest"), *TOUCHED_TESTS, cwd=project, env=env)
