@@ -34,8 +34,9 @@ demo: $(TOOLS) ## Bake the default project into demo/ and serve it on http://127
 	$(BIN)/cookiecutter . --no-input --default-config --overwrite-if-exists --output-dir $(DEMO_DIR)
 	PATH="$(CURDIR)/$(UV_ONLY):$$PATH" $(MAKE) -C $(DEMO_DIR)/$(DEFAULT_SLUG) install migrate seed dev
 
+# Without bytecode files, every process a test starts would compile its imports again.
 test: $(TOOLS) ## Test the template: hooks, and every option set baked, linted, tested and run
-	$(BIN)/pytest tests -n $(JOBS)
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest tests -n $(JOBS)
 
 locks: $(TOOLS) ## Lock the generated project again for every database, queue and Python (UPGRADE=1: newest pins)
 	$(BIN)/python -m tools.locks $(if $(UPGRADE),--upgrade)
