@@ -203,16 +203,16 @@ def test_image_build_stage_installs_exactly_the_lock(
 
 @pytest.mark.option_sets("default")
 def test_pre_commit_passes_in_a_fresh_bake(
-    installed_project: BakedProject, tmp_path: Path, tools_bin: Path
+    installed_project: BakedProject, tmp_path: Path, tools_bin: Path, shared_dir: Path
 ) -> None:
     project = tmp_path / installed_project.root.name
     shutil.copytree(installed_project.root, project, ignore=shutil.ignore_patterns(".venv"))
     env = command_env(tools_bin, PRE_COMMIT_HOME=str(tmp_path / "pre-commit"))
     for command in (("git", "init", "--quiet"), ("git", "add", "--all")):
         assert run_with_output(*command, cwd=project, env=env).returncode == 0
-    result = run_with_output(
-        "uv", "run", "--locked", "pre-commit", "run", "--all-files", cwd=project, env=env
-    )
+    pre_commit = ("uv", "run", "--locked", "pre-commit", "run", "--all-files")
+    with shared_mypy_cache(shared_dir, installed_project.answers["python_version"]) as mypy_env:
+        result = run_with_output(*pre_commit, cwd=project, env={**env, **mypy_env})
     print(result.stdout)
     assert result.returncode == 0, result.stdout
     hooks = yaml.safe_load((project / ".pre-commit-config.yaml").read_text())["repos"]
