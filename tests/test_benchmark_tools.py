@@ -133,14 +133,17 @@ def test_what_sentry_adds_to_every_request_and_to_the_average_one():
     )
 
 
-def count_server_instructions(tmp_path, path: str, requests: int) -> subprocess.CompletedProcess:
+def count_server_instructions(
+    directory: Path, path: str, requests: int
+) -> subprocess.CompletedProcess:
+    """server_instructions run on Python's own file server of `directory`."""
     server = f"{sys.executable} -m http.server {{port}} --bind 127.0.0.1"
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "benchmarks.server_instructions",
-            *("--command", server, "--cwd", str(tmp_path), "--ready-path", "/"),
+            *("--command", server, "--cwd", str(directory), "--ready-path", "/"),
             *("--path", path, "--warm-up", "5", "--requests", str(requests), "--drain", "0"),
         ],
         cwd=Path(__file__).parent.parent,
